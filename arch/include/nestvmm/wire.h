@@ -1,0 +1,61 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * The one wire format between the L1 test kernel and the VMM.
+ *
+ * L1 builds a message in its own memory and writes the message's
+ * guest-physical address with a 32-bit OUT to NVM_PORT_MSG. Port I/O is
+ * used, never VMCALL/VMMCALL: hypercalls hang or fail on some L0s, and a
+ * port write is the one exit every KVM backend reports to userspace.
+ *
+ * The VMM treats every message as hostile input: the address, the size,
+ * every length and every id is checked before a byte of it is used.
+ */
+#ifndef NESTVMM_WIRE_H
+#define NESTVMM_WIRE_H
+
+#include <stdint.h>
+
+#define NVM_PORT_MSG   0x5e0          /* OUT dword: GPA of a struct nvm_msg */
+#define NVM_MSG_MAGIC  0x314d564eu    /* "NVM1", little endian */
+#define NVM_MSG_MAX    4096           /* whole message, header included */
+#define NVM_MSG_STRS   3
+#define NVM_MSG_VALS   8
+
+enum nvm_msg_type {
+	NVM_MSG_LOG = 1,        /* arg: trace level;  str0: text                      */
+	NVM_MSG_STAGE_BEGIN,    /* arg: stage id                                      */
+	NVM_MSG_STAGE_END,      /* arg: stage id; val0: status; str0: reason; str1: details */
+	NVM_MSG_FAIL,           /* arg: line; str0: file; str1: message (assertion)   */
+	NVM_MSG_EXCEPTION,      /* arg: vector; val: see enum nvm_exc_val; str0: where */
+	NVM_MSG_DONE,           /* L1 ran every stage it was asked to                  */
+	NVM_MSG_TYPE_MAX
+};
+
+/* Numbers carried by NVM_MSG_EXCEPTION, in val[]. */
+enum nvm_exc_val {
+	NVM_EXC_ERROR_CODE, NVM_EXC_RIP, NVM_EXC_CS, NVM_EXC_RFLAGS,
+	NVM_EXC_RSP, NVM_EXC_CR2, NVM_EXC_HAS_ERROR_CODE, NVM_EXC_VAL_COUNT
+};
+
+enum nvm_status { NVM_PASS = 0, NVM_FAIL = 1, NVM_SKIP = 2, NVM_STATUS_MAX };
+
+struct nvm_msg {
+	uint32_t magic;                  /* NVM_MSG_MAGIC */
+	uint16_t type;                   /* enum nvm_msg_type */
+	uint16_t size;                   /* bytes from magic to the last string byte */
+	uint32_t arg;                    /* meaning per type (see above) */
+	uint16_t str_len[NVM_MSG_STRS];  /* strings follow back to back, no NULs */
+	uint16_t reserved;               /* zero */
+	uint64_t val[NVM_MSG_VALS];      /* meaning per type */
+	char str[];
+} __attribute__((packed));
+
+#define NVM_MSG_HDR_SIZE ((uint16_t)sizeof(struct nvm_msg))
+
+/*
+ * Trace levels, set by the VMM in the device tree (property "trace") and
+ * carried by NVM_MSG_LOG in arg: L1 only sends lines at or below the level.
+ */
+enum nvm_trace { NVM_TRACE_OFF = 0, NVM_TRACE_STEPS = 1, NVM_TRACE_DEBUG = 2 };
+
+#endif

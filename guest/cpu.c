@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * L1's own descriptor tables and exception handling. L1 must not depend on
+ * what the VMM left in GDTR/IDTR: it loads its own, so that every exception
+ * reaches exception_handler and is either fixed up (a fault-safe
+ * instruction) or reported to the VMM with vector, error code, RIP and CR2.
+ */
+#include "l1.h"
+
+struct exc_frame {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error_code;
+	u64 rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
+};
+
+struct idt_gate {
+	u16 offset_lo, selector;
+	u8 ist, type_attr;
+	u16 offset_mid;
+	u32 offset_hi, zero;
+} __attribute__((packed));
+
+struct fixup { u64 insn, resume; };
+extern const struct fixup __start_fixup_table[], __stop_fixup_table[];
+extern const u64 exc_stubs[32];
+
+/* Null, 64-bit code, data, and a 16-byte TSS descriptor (VMX needs a TR). */
+static u64 l1_gdt[5] __attribute__((aligned(16))) = {
+	0,
+	0x00af9b000000ffffull,  /* L1_SEL_CODE: present, DPL0, code, L=1 */
+	0x00cf93000000ffffull,  /* L1_SEL_DATA: present, DPL0, data, 4 GiB */
+};
+static u8 l1_tss[104] __attribute__((aligned(16)));
+static struct idt_gate l1_idt[32] __attribute__((aligned(16)));
+
+/* libfdt is built with the stack protector: it reads its canary at %fs:0x28. */
+static u64 l1_tls[8] = { [5] = 0x6e657374766d6dull };
+
+static const char *const exc_names[32] = X86_EXCEPTION_NAMES;
+
+const char *exception_name(u8 vector)
+{
+	return vector < 32 ? exc_names[vector] : "#??";
+}
+
+static void gdt_load(void)
+{
+	u64 tss = (u64)(uintptr_t)l1_tss;
+	struct dtr gdtr = { sizeof(l1_gdt) - 1, (u64)(uintptr_t)l1_gdt };
+
+	/* 64-bit available TSS: base split over the 16-byte descriptor. */
+	l1_gdt[3] = (sizeof(l1_tss) - 1) | ((tss & 0xffffff) << 16) |
+		    (0x89ull << 40) | (((tss >> 24) & 0xff) << 56);
+	l1_gdt[4] = tss >> 32;
+	/* Reload CS with a far return, the data segments and TR by hand. */
+	__asm__ volatile("lgdt %0\n\t"
+			 "pushq %1\n\t"
+			 "leaq 1f(%%rip), %%rax\n\t"
+			 "pushq %%rax\n\t"
+			 "lretq\n"
+			 "1:\n\t"
+			 "mov %2, %%ds\n\t mov %2, %%es\n\t mov %2, %%ss\n\t"
+			 "mov %2, %%fs\n\t mov %2, %%gs\n\t"
+			 "ltr %w3"
+			 :: "m"(gdtr), "i"(L1_SEL_CODE), "r"(L1_SEL_DATA), "r"(L1_SEL_TSS)
+			 : "rax", "memory");
+}
+
+static void idt_load(void)
+{
+	struct dtr idtr = { sizeof(l1_idt) - 1, (u64)(uintptr_t)l1_idt };
+
+	for (int v = 0; v < 32; v++) {
+		u64 a = exc_stubs[v];
+		l1_idt[v] = (struct idt_gate){
+			.offset_lo = (u16)a, .selector = L1_SEL_CODE,
+			.type_attr = 0x8e,       /* present, DPL0, 64-bit interrupt gate */
+			.offset_mid = (u16)(a >> 16), .offset_hi = (u32)(a >> 32),
+		};
+	}
+	__asm__ volatile("lidt %0" :: "m"(idtr));
+}
+
+void cpu_init(void)
+{
+	gdt_load();
+	idt_load();
+	wrmsr(MSR_FS_BASE, (u64)(uintptr_t)l1_tls);
+}
+
+void read_gdtr(struct dtr *d) { __asm__ volatile("sgdt %0" : "=m"(*d)); }
+void read_idtr(struct dtr *d) { __asm__ volatile("sidt %0" : "=m"(*d)); }
+
+/*
+ * Called by exc_common. A fault on an instruction listed in .fixup_table
+ * resumes after it with the vector in r10 (see ASM_SAFE); any other
+ * exception is an L1 failure: report it and stop.
+ */
+void exception_handler(struct exc_frame *f)
+{
+	for (const struct fixup *x = __start_fixup_table; x < __stop_fixup_table; x++) {
+		if (x->insn == f->rip) {
+			f->rip = x->resume;
+			f->r10 = f->vector + 1;
+			f->r11 = f->error_code;
+			return;
+		}
+	}
+	u64 v[NVM_MSG_VALS] = { 0 };
+	bool has_err = f->vector == 8 || (f->vector >= 10 && f->vector <= 14) ||
+		       f->vector == 17 || f->vector == 21 || f->vector == 29 || f->vector == 30;
+	v[NVM_EXC_ERROR_CODE] = f->error_code;
+	v[NVM_EXC_RIP] = f->rip;
+	v[NVM_EXC_CS] = f->cs;
+	v[NVM_EXC_RFLAGS] = f->rflags;
+	v[NVM_EXC_RSP] = f->rsp;
+	v[NVM_EXC_CR2] = read_cr2();
+	v[NVM_EXC_HAS_ERROR_CODE] = has_err;
+	chan_send(NVM_MSG_EXCEPTION, (u32)f->vector, v, "", 0, 0);
+	l1_halt();
+}
+
+struct fault rdmsr_safe(u32 msr, u64 *val)
+{
+	u32 lo = 0, hi = 0;
+	FAULT_REGS;
+	__asm__ volatile(ASM_SAFE("rdmsr") : FAULT_OUTPUTS, "+a"(lo), "+d"(hi) : "c"(msr));
+	*val = ((u64)hi << 32) | lo;
+	return FAULT_RESULT;
+}
+
+struct fault wrmsr_safe(u32 msr, u64 val)
+{
+	FAULT_REGS;
+	__asm__ volatile(ASM_SAFE("wrmsr") : FAULT_OUTPUTS
+			 : "c"(msr), "a"((u32)val), "d"((u32)(val >> 32)) : "memory");
+	return FAULT_RESULT;
+}
+
+struct fault write_cr4_safe(u64 val)
+{
+	FAULT_REGS;
+	__asm__ volatile(ASM_SAFE("mov %2, %%cr4") : FAULT_OUTPUTS : "r"(val) : "memory");
+	return FAULT_RESULT;
+}
+
+/* Proves the IDT works: a deliberate #UD must come back through the fixup. */
+struct fault ud2_safe(void)
+{
+	FAULT_REGS;
+	__asm__ volatile(ASM_SAFE("ud2") : FAULT_OUTPUTS);
+	return FAULT_RESULT;
+}

@@ -1,0 +1,153 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The L1 test kernel's stage runner: boot, read the run's configuration,
+ * then run the stages the VMM asked for, in order, reporting each. A stage
+ * whose prerequisite did not pass is not run; the VMM reports it skipped
+ * and says why (it owns the dependency list in nestvmm/stages.h, too).
+ */
+#include "l1.h"
+#include "vendor.h"
+
+void cpu_init(void);
+void config_read(u64 fdt_gpa);
+struct fault ud2_safe(void);
+void hostile_act(const char *mode);
+
+static enum nvm_status status[NVM_STAGE_COUNT];
+static const int stage_needs[NVM_STAGE_COUNT] = {
+#define NVM_STAGE_NEEDS(id, name, level, needs) needs,
+	NVM_STAGES(NVM_STAGE_NEEDS)
+#undef NVM_STAGE_NEEDS
+};
+
+/* One result buffer: stages run one at a time, and L1's stack stays small. */
+static struct stage_result result;
+
+static enum nvm_status stage_set(struct stage_result *r, enum nvm_status s,
+				 const char *fmt, va_list ap)
+{
+	r->status = s;
+	vsnprintf(r->reason, sizeof(r->reason), fmt, ap);
+	return s;
+}
+
+#define DEFINE_STAGE_SETTER(fn, st)                                         \
+	enum nvm_status fn(struct stage_result *r, const char *fmt, ...)    \
+	{                                                                   \
+		va_list ap;                                                 \
+		va_start(ap, fmt);                                          \
+		stage_set(r, st, fmt, ap);                                  \
+		va_end(ap);                                                 \
+		return st;                                                  \
+	}
+DEFINE_STAGE_SETTER(stage_pass, NVM_PASS)
+DEFINE_STAGE_SETTER(stage_fail, NVM_FAIL)
+DEFINE_STAGE_SETTER(stage_skip, NVM_SKIP)
+
+void stage_detail(struct stage_result *r, const char *fmt, ...)
+{
+	va_list ap;
+	size_t room = sizeof(r->details) - r->details_len;
+
+	if (room < 2)
+		return;
+	va_start(ap, fmt);
+	int n = vsnprintf(r->details + r->details_len, room, fmt, ap);
+	va_end(ap);
+	r->details_len += (size_t)n < room - 1 ? (size_t)n : room - 1;
+	if (r->details_len < sizeof(r->details) - 1) {
+		r->details[r->details_len++] = '\n';
+		r->details[r->details_len] = '\0';
+	}
+}
+
+typedef enum nvm_status (*stage_fn)(struct stage_result *r);
+
+static void stage_run(enum nvm_stage id, stage_fn fn)
+{
+	int need = stage_needs[id];
+
+	if (!(l1_cfg.stage_mask & (1u << id)))
+		return;
+	if (need != NVM_STAGE_NONE && status[need] != NVM_PASS) {
+		status[id] = NVM_SKIP;
+		return;
+	}
+	chan_send(NVM_MSG_STAGE_BEGIN, id, 0, 0, 0, 0);
+	memset(&result, 0, sizeof(result));
+	status[id] = fn(&result);
+	u64 v[NVM_MSG_VALS] = { status[id] };
+	chan_send(NVM_MSG_STAGE_END, id, v, result.reason, result.details, 0);
+}
+
+/* l1.boot: we run in 64-bit mode on our own GDT and IDT, and exceptions come back. */
+static enum nvm_status l1_boot(struct stage_result *r)
+{
+	u64 efer = rdmsr(MSR_EFER), cr0 = read_cr0(), cr4 = read_cr4();
+	struct fault ud = ud2_safe();
+
+	stage_detail(r, "CR0=0x%lx CR4=0x%lx EFER=0x%lx CS=0x%x", cr0, cr4, efer, read_cs());
+	if (!(efer & EFER_LMA) || !(cr0 & CR0_PG))
+		return stage_fail(r, "not in long mode: EFER.LMA=%d CR0.PG=%d",
+				  !!(efer & EFER_LMA), !!(cr0 & CR0_PG));
+	if (!ud.faulted || ud.vector != X86_VEC_UD)
+		return stage_fail(r, "own IDT did not deliver the test #UD (got %s)",
+				  ud.faulted ? exception_name(ud.vector) : "nothing");
+	return stage_pass(r, "64-bit mode, own GDT/IDT, exceptions delivered");
+}
+
+/* l1.cpuid: L1 sees exactly the CPUID values the VMM put in its table. */
+static enum nvm_status l1_cpuid(struct stage_result *r)
+{
+	static const char reg_name[4][4] = { "EAX", "EBX", "ECX", "EDX" };
+	unsigned int bad = 0;
+
+	for (u32 i = 0; i < l1_cfg.n_cpuid; i++) {
+		const struct l1_cpuid_expect *e = &l1_cfg.cpuid[i];
+		u32 got[4];
+
+		cpuid(e->leaf, e->subleaf, got);
+		for (int k = 0; k < 4; k++)
+			if (got[k] != e->reg[k]) {
+				stage_detail(r, "CPUID.%xH.%u:%s=0x%x expected 0x%x",
+					     e->leaf, e->subleaf, reg_name[k], got[k], e->reg[k]);
+				bad++;
+			}
+	}
+	if (bad)
+		return stage_fail(r, "%u CPUID register(s) differ from the VMM's table", bad);
+	return stage_pass(r, "%u CPUID leaves match the VMM's table", l1_cfg.n_cpuid);
+}
+
+static const struct vendor_guest *vendor;
+
+static enum nvm_status l1_enable(struct stage_result *r) { return vendor->enable(r); }
+static enum nvm_status l2_run(struct stage_result *r)
+{
+	return vendor->run_l2(r, false, l1_cfg.iterations);
+}
+static enum nvm_status l2_nested_paging(struct stage_result *r)
+{
+	return vendor->run_l2(r, true, l1_cfg.iterations);
+}
+
+void l1_main(u64 fdt_gpa)
+{
+	cpu_init();
+	config_read(fdt_gpa);
+	vendor = !strcmp(l1_cfg.vendor, "intel") ? &vendor_guest_intel : &vendor_guest_amd;
+	GUEST_ASSERT(!strcmp(l1_cfg.vendor, vendor->arch), "unknown vendor \"%s\"", l1_cfg.vendor);
+	status[NVM_STAGE_HOST_KVM] = NVM_PASS;   /* we are running */
+	if (l1_cfg.hostile[0])
+		hostile_act(l1_cfg.hostile);
+
+	stage_run(NVM_STAGE_L1_BOOT, l1_boot);
+	stage_run(NVM_STAGE_L1_CPUID, l1_cpuid);
+	stage_run(NVM_STAGE_L1_ENABLE, l1_enable);
+	stage_run(NVM_STAGE_L2_RUN, l2_run);
+	stage_run(NVM_STAGE_L2_NESTED_PAGING, l2_nested_paging);
+	if (status[NVM_STAGE_L1_ENABLE] == NVM_PASS)
+		vendor->disable();
+	chan_send(NVM_MSG_DONE, 0, 0, 0, 0, 0);
+	l1_halt();
+}

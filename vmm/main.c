@@ -1,0 +1,241 @@
+// SPDX-License-Identifier: MIT
+/*
+ * nestvmm: boot a small L1 test kernel under this host's KVM and report,
+ * stage by stage, whether nested virtualization works. One run:
+ *
+ *   options -> host checks -> VM + RAM + L1 image -> CPUID table -> device tree
+ *           -> vCPU loop (L1 reports its stages over port I/O) -> verdict -> outputs
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "elf_loader.h"
+#include "devtree.h"
+#include "host.h"
+#include "kvm.h"
+#include "nestvmm/x86.h"
+#include "options.h"
+#include "output.h"
+#include "run.h"
+#include "vendor.h"
+#include "verdict.h"
+
+#ifndef NESTVMM_VERSION
+#define NESTVMM_VERSION "0.1"
+#endif
+#define KERNEL_FILE_MAX (64u << 20)
+
+extern const uint8_t l1_image[], l1_image_end[];
+
+/* The L1 image: the embedded one, or --kernel FILE read whole (a regular file only). */
+static uint8_t *kernel_read(const char *path, size_t *len, char *err, size_t errlen)
+{
+	struct stat st;
+	uint8_t *buf;
+	int fd;
+
+	if (!path) {
+		*len = (size_t)(l1_image_end - l1_image);
+		return (uint8_t *)l1_image;
+	}
+	if ((fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)) < 0 || fstat(fd, &st)) {
+		snprintf(err, errlen, "--kernel %s: %s", path, strerror(errno));
+		if (fd >= 0)
+			close(fd);
+		return NULL;
+	}
+	if (!S_ISREG(st.st_mode) || st.st_size == 0 || (uint64_t)st.st_size > KERNEL_FILE_MAX) {
+		snprintf(err, errlen, "--kernel %s: %s", path,
+			 S_ISDIR(st.st_mode) ? "is a directory" : !S_ISREG(st.st_mode) ?
+			 "not a regular file (device, FIFO or socket)" : st.st_size == 0 ?
+			 "empty file" : "larger than 64 MiB");
+		close(fd);
+		return NULL;
+	}
+	buf = malloc((size_t)st.st_size);
+	*len = buf ? (size_t)read(fd, buf, (size_t)st.st_size) : 0;
+	close(fd);
+	if (!buf || *len != (size_t)st.st_size) {
+		snprintf(err, errlen, "--kernel %s: could not read %lld bytes", path, (long long)st.st_size);
+		free(buf);
+		return NULL;
+	}
+	return buf;
+}
+
+/*
+ * L1's CPUID: what KVM supports, the vendor's extension exposed as far as
+ * KVM offers it, then the user's overrides. The leaves L1 checks in
+ * l1.cpuid go into the device tree after KVM has had its say (read back).
+ */
+static void cpuid_build(struct cpuid_table *t, const struct cpuid_table *supported,
+			const struct vendor_host *vh, const struct options *o)
+{
+	*t = *supported;
+	vh->cpuid_expose(t, supported);
+	cpuid_apply_overrides(t, &o->cpu);
+	if (o->hide_hypervisor)
+		cpuid_hide_hypervisor(t);
+	cpuid_set_vcpu_id(t, 0);
+}
+
+static void cpuid_expectations(struct cpuid_table *t, const struct vendor_host *vh,
+			       struct fdt_run *run)
+{
+	unsigned int leaves[FDT_CPUID_MAX] = { CPUID_LEAF_VENDOR, CPUID_LEAF_FEATURES,
+					       CPUID_LEAF_HV_BASE };
+	unsigned int n = 3;
+
+	for (const unsigned int *l = vh->check_leaves; *l && n < FDT_CPUID_MAX; l++)
+		leaves[n++] = *l;
+	for (unsigned int i = 0; i < n; i++) {
+		const struct kvm_cpuid_entry2 *e = cpuid_find(t, leaves[i], 0);
+		if (!e)
+			continue;
+		uint32_t *c = run->cpuid[run->n_cpuid++];
+		c[0] = e->function, c[1] = e->index;
+		c[2] = e->eax, c[3] = e->ebx, c[4] = e->ecx, c[5] = e->edx;
+	}
+}
+
+/* Boot L1 and run it; any setup failure becomes the reason of l1.boot. */
+static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supported,
+		   const struct vendor_host *vh, const struct options *o,
+		   const uint8_t *img, uint64_t entry)
+{
+	static struct cpuid_table table;
+	struct fdt_run run = {
+		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
+		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = o->hostile,
+		.stage_mask = ~0u,
+	};
+	struct vm vm;
+	char err[KVM_ERR_MAX];
+
+	vm_init(&vm);
+	cpuid_build(&table, supported, vh, o);
+	if (vm_create(&vm, kvm_fd, o->mem_size, err) || vcpu_enter_long_mode(&vm, entry, NVM_FDT_BASE, err) ||
+	    vcpu_set_cpuid(&vm, &table, err))
+		goto setup_failed;
+	elf_load(img, vm.mem);
+	cpuid_expectations(&table, vh, &run);
+	if (fdt_build(vm.mem + NVM_FDT_BASE, NVM_FDT_MAX, &run, err, sizeof(err)))
+		goto setup_failed;
+
+	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s,
+			       .trace = o->trace ? stderr : NULL };
+	run_vcpu(&ctx);
+	vm_destroy(&vm);
+	return;
+
+setup_failed:
+	verdict_setf(v, NVM_STAGE_L1_BOOT, NVM_FAIL, "setting up L1 failed: %s", err);
+	vm_destroy(&vm);
+}
+
+/* host.kvm, then host.nested; returns the open /dev/kvm or -1. */
+static int host_stages(struct verdict *v, const struct vendor_host *vh, const struct options *o,
+		       struct cpuid_table *supported)
+{
+	char err[KVM_ERR_MAX], reason[VERDICT_REASON_MAX], details[VERDICT_DETAILS_MAX];
+	enum nvm_status missing = o->strict ? NVM_FAIL : NVM_SKIP;
+	int fd = open(o->kvm_device, O_RDWR | O_CLOEXEC);
+
+	host_probe_files("/", vh, &v->host);
+	if (fd < 0) {
+		host_explain_kvm_open(errno, "/", vh, &v->host, reason, sizeof(reason));
+		verdict_set(v, NVM_STAGE_HOST_KVM, missing, reason, NULL);
+		return -1;
+	}
+	if (kvm_check_api(fd, err) || kvm_supported_cpuid(fd, supported, err)) {
+		verdict_set(v, NVM_STAGE_HOST_KVM, missing, err, NULL);
+		close(fd);
+		return -1;
+	}
+	host_probe_kvm(fd, supported, vh, &v->host);
+	verdict_setf(v, NVM_STAGE_HOST_KVM, NVM_PASS, "%s usable: KVM API %d, backend %s",
+		     o->kvm_device, v->host.kvm_api_version,
+		     v->host.kvm_module[0] ? v->host.kvm_module : "unknown");
+	enum nvm_status st = host_check_nested(&v->host, vh, o->strict, reason, sizeof(reason),
+					       details, sizeof(details));
+	verdict_set(v, NVM_STAGE_HOST_NESTED, st, reason, details);
+	return fd;
+}
+
+static int usage_error(const char *msg)
+{
+	fprintf(stderr, "nestvmm: %s\nTry 'nestvmm --help' for more information.\n", msg);
+	return EXIT_USAGE;
+}
+
+int main(int argc, char **argv)
+{
+	static struct options o;
+	static struct verdict v;
+	static struct cpuid_table supported;
+	char err[512];
+	struct timespec t0, t1;
+	const struct vendor_host *vh;
+	size_t img_len;
+	uint64_t entry;
+	uint8_t *img;
+	int kvm_fd, code;
+
+	clock_gettime(CLOCK_MONOTONIC, &t0);
+	if (options_parse(argc, argv, &o, err, sizeof(err)))
+		return usage_error(err);
+	if (o.help) {
+		fputs(options_usage, stdout);
+		return EXIT_PASS;
+	}
+	if (o.version) {
+		printf("nestvmm %s\n", NESTVMM_VERSION);
+		return EXIT_PASS;
+	}
+	/* Bad input is found before anything runs: exit 2, nothing written. */
+	if (!(img = kernel_read(o.kernel, &img_len, err, sizeof(err))))
+		return usage_error(err);
+	if (elf_validate(img, img_len, o.mem_size, &entry, err + 256, 256)) {
+		snprintf(err, 256, "--kernel %s", o.kernel ? o.kernel : "(built-in)");
+		fprintf(stderr, "nestvmm: %s: %s\n", err, err + 256);
+		return EXIT_USAGE;
+	}
+	for (unsigned int i = 0; i < o.n_outputs; i++)
+		if (output_check_writable(&o.outputs[i], err, sizeof(err)))
+			return usage_error(err);
+	if (run_install_signals())
+		return usage_error("cannot install signal handlers");
+
+	host_probe_cpu(&v.host);
+	vh = strcmp(o.arch, "auto") ? vendor_host_by_arch(o.arch) : vendor_host_by_cpu(v.host.cpu_vendor);
+	if (!vh)
+		vh = &vendor_host_amd;   /* unknown CPU vendor: host.nested says so */
+	verdict_init(&v, vh->arch);
+	host_probe_cpu(&v.host);
+	v.strict = o.strict;
+
+	if ((kvm_fd = host_stages(&v, vh, &o, &supported)) >= 0) {
+		l1_run(&v, kvm_fd, &supported, vh, &o, img, entry);
+		close(kvm_fd);
+	}
+	verdict_finish(&v);
+	clock_gettime(CLOCK_MONOTONIC, &t1);
+	v.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
+
+	code = v.end == RUN_INTERRUPTED ? 128 + v.signal : verdict_exit_code(&v);
+	for (unsigned int i = 0; i < o.n_outputs; i++)
+		if (output_write(&o.outputs[i], &v, err, sizeof(err))) {
+			fprintf(stderr, "nestvmm: %s\n", err);
+			code = EXIT_USAGE;
+		}
+	verdict_free(&v);
+	if (img != l1_image)
+		free(img);
+	return code;
+}

@@ -1,0 +1,226 @@
+// SPDX-License-Identifier: MIT
+#include <errno.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/time.h>
+
+#include "channel.h"
+#include "nestvmm/x86.h"
+#include "run.h"
+
+static const char *const exc_names[32] = X86_EXCEPTION_NAMES;
+
+/* The signal handler's only link to the vCPU: set immediate_exit, remember the signal. */
+static struct kvm_run *volatile signal_run;
+static volatile sig_atomic_t signal_caught;
+
+static void on_signal(int sig)
+{
+	signal_caught = sig;
+	if (signal_run)
+		signal_run->immediate_exit = 1;
+}
+
+int run_install_signals(void)
+{
+	struct sigaction sa;
+
+	memset(&sa, 0, sizeof(sa));
+	sa.sa_handler = on_signal;   /* no SA_RESTART: KVM_RUN must return EINTR */
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGALRM, &sa, NULL) || sigaction(SIGINT, &sa, NULL) ||
+	    sigaction(SIGTERM, &sa, NULL))
+		return -1;
+	return 0;
+}
+
+static void end(struct run_ctx *c, enum run_end how, const char *fmt, ...)
+{
+	va_list ap;
+
+	c->v->end = how;
+	va_start(ap, fmt);
+	vsnprintf(c->v->end_reason, sizeof(c->v->end_reason), fmt, ap);
+	va_end(ap);
+	if (how != RUN_DONE && how != RUN_GUEST_ASSERT)
+		vcpu_describe(c->vm, c->v->vcpu_state, sizeof(c->v->vcpu_state));
+}
+
+/* "in l1.enable", "after l1.cpuid" or "before the first stage": where L1 was. */
+static const char *in_stage(const struct run_ctx *c)
+{
+	static char where[64];
+
+	if (c->open_stage >= 0)
+		snprintf(where, sizeof(where), "in %s", stage_name[c->open_stage]);
+	else if (c->v->last_stage >= 0)
+		snprintf(where, sizeof(where), "after %s", stage_name[c->v->last_stage]);
+	else
+		snprintf(where, sizeof(where), "before the first stage");
+	return where;
+}
+
+static bool is_l1_stage(uint32_t id)
+{
+	return id >= NVM_STAGE_FIRST_L1 && id < NVM_STAGE_COUNT;
+}
+
+/* Apply one decoded message; false when it ends the run. */
+static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
+{
+	struct verdict *v = c->v;
+
+	switch (m->type) {
+	case NVM_MSG_LOG:
+		if (c->trace)
+			fprintf(c->trace, "[l1] %s\n", m->str[0]);
+		verdict_add_log(v, m->str[0]);
+		return true;
+	case NVM_MSG_STAGE_BEGIN:
+		if (!is_l1_stage(m->arg) || c->open_stage >= 0 || v->stage[m->arg].begun ||
+		    (int)m->arg <= v->last_stage) {
+			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol: began stage %u (%s) %s",
+			    m->arg, is_l1_stage(m->arg) ? stage_name[m->arg] : "no such stage",
+			    !is_l1_stage(m->arg) ? "that does not exist" :
+			    c->open_stage >= 0 ? "while another was open" : "twice or out of order");
+			return false;
+		}
+		v->stage[m->arg].begun = true;
+		c->open_stage = v->last_stage = (int)m->arg;
+		return true;
+	case NVM_MSG_STAGE_END:
+		if ((int)m->arg != c->open_stage || m->val[0] >= NVM_STATUS_MAX) {
+			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol: ended stage %u with status "
+			    "%lu, but the open stage is %d", m->arg, m->val[0], c->open_stage);
+			return false;
+		}
+		verdict_set(v, m->arg, (enum nvm_status)m->val[0], m->str[0], m->str[1]);
+		c->open_stage = -1;
+		return true;
+	case NVM_MSG_FAIL:
+		end(c, RUN_GUEST_ASSERT, "L1 assertion failed at %s:%u %s: %s", m->str[0], m->arg,
+		    in_stage(c), m->str[1]);
+		return false;
+	case NVM_MSG_EXCEPTION:
+		end(c, RUN_GUEST_EXCEPTION, "L1 took %s (vector %u) %s: error code 0x%lx%s, "
+		    "RIP=0x%lx CS=0x%lx RFLAGS=0x%lx RSP=0x%lx CR2=0x%lx",
+		    m->arg < 32 ? exc_names[m->arg] : "an interrupt", m->arg, in_stage(c),
+		    m->val[NVM_EXC_ERROR_CODE], m->val[NVM_EXC_HAS_ERROR_CODE] ? "" : " (none pushed)",
+		    m->val[NVM_EXC_RIP], m->val[NVM_EXC_CS], m->val[NVM_EXC_RFLAGS],
+		    m->val[NVM_EXC_RSP], m->val[NVM_EXC_CR2]);
+		return false;
+	case NVM_MSG_DONE:
+		c->done = 1;
+		return true;
+	}
+	return true;
+}
+
+static bool handle_io(struct run_ctx *c)
+{
+	struct kvm_run *r = c->vm->run;
+	static struct chan_msg msg;
+	char err[256];
+	uint32_t gpa;
+
+	if (r->io.port != NVM_PORT_MSG || r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4 ||
+	    r->io.count != 1 || r->io.data_offset > c->vm->run_size - 4) {
+		end(c, RUN_UNEXPECTED_EXIT, "L1 accessed I/O port 0x%x (%s, %u bytes x %u) %s; "
+		    "the only port is 0x%x (OUT dword)", r->io.port,
+		    r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.size, r->io.count,
+		    in_stage(c), NVM_PORT_MSG);
+		return false;
+	}
+	memcpy(&gpa, (uint8_t *)r + r->io.data_offset, 4);
+	if (chan_decode(c->vm->mem, c->vm->mem_size, gpa, &msg, err, sizeof(err)) < 0) {
+		end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), err);
+		return false;
+	}
+	return handle_msg(c, &msg);
+}
+
+static const char *internal_error_name(uint32_t sub)
+{
+	static const char *const names[] = {
+		"?", "instruction emulation failed", "exception while delivering an exception",
+		"event delivery failed", "unexpected exit reason", "event delivery (no EPT info)",
+	};
+	return sub < sizeof(names) / sizeof(names[0]) ? names[sub] : "unknown suberror";
+}
+
+/* One KVM exit; false when the run is over. */
+static bool handle_exit(struct run_ctx *c)
+{
+	struct kvm_run *r = c->vm->run;
+
+	switch (r->exit_reason) {
+	case KVM_EXIT_IO:
+		return handle_io(c);
+	case KVM_EXIT_HLT:
+		if (c->done)
+			end(c, RUN_DONE, "L1 reported every stage and halted");
+		else
+			end(c, RUN_HALTED_EARLY, "L1 halted %s without reporting done", in_stage(c));
+		return false;
+	case KVM_EXIT_MMIO:
+		end(c, RUN_UNEXPECTED_EXIT, "L1 %s %u bytes at GPA 0x%llx, outside RAM (0x%lx bytes), %s",
+		    r->mmio.is_write ? "wrote" : "read", r->mmio.len, r->mmio.phys_addr,
+		    c->vm->mem_size, in_stage(c));
+		return false;
+	case KVM_EXIT_SHUTDOWN:
+		end(c, RUN_SHUTDOWN, "L1 triple-faulted (KVM_EXIT_SHUTDOWN) %s", in_stage(c));
+		return false;
+	case KVM_EXIT_INTERNAL_ERROR:
+		end(c, RUN_INTERNAL_ERROR, "KVM could not run L1 %s: KVM_EXIT_INTERNAL_ERROR, "
+		    "suberror %u (%s)%s", in_stage(c), r->internal.suberror,
+		    internal_error_name(r->internal.suberror),
+		    r->internal.suberror == KVM_INTERNAL_ERROR_EMULATION ?
+		    ": the L0 cannot emulate an instruction L1 ran" : "");
+		return false;
+	case KVM_EXIT_FAIL_ENTRY:
+		end(c, RUN_FAIL_ENTRY, "VM entry to L1 failed %s: KVM_EXIT_FAIL_ENTRY, hardware "
+		    "reason 0x%llx", in_stage(c), r->fail_entry.hardware_entry_failure_reason);
+		return false;
+	default:
+		end(c, RUN_UNEXPECTED_EXIT, "unexpected KVM exit reason %u %s", r->exit_reason,
+		    in_stage(c));
+		return false;
+	}
+}
+
+void run_vcpu(struct run_ctx *c)
+{
+	struct itimerval timer = { .it_value = { .tv_sec = c->timeout_s } };
+	char err[KVM_ERR_MAX];
+
+	c->open_stage = -1;
+	signal_run = c->vm->run;
+	if (signal_caught)                      /* a signal before we got here */
+		c->vm->run->immediate_exit = 1;
+	setitimer(ITIMER_REAL, &timer, NULL);
+	for (;;) {
+		if (kvm_ioctl(c->vm->vcpu_fd, KVM_RUN, 0, "KVM_RUN", err) < 0) {
+			if (errno == EINTR && signal_caught == SIGALRM) {
+				end(c, RUN_TIMEOUT, "timed out after %u s %s (--timeout)", c->timeout_s,
+				    in_stage(c));
+			} else if (errno == EINTR && signal_caught) {
+				c->v->signal = signal_caught;
+				end(c, RUN_INTERRUPTED, "interrupted by %s %s",
+				    signal_caught == SIGINT ? "SIGINT" : "SIGTERM", in_stage(c));
+			} else if (errno == EINTR) {
+				continue;
+			} else {
+				end(c, RUN_KVM_ERROR, "%s %s", err, in_stage(c));
+			}
+			break;
+		}
+		if (!handle_exit(c))
+			break;
+	}
+	timer.it_value.tv_sec = 0;
+	setitimer(ITIMER_REAL, &timer, NULL);
+	signal_run = NULL;
+}

@@ -1,0 +1,142 @@
+// SPDX-License-Identifier: MIT
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "verdict.h"
+
+const char *const stage_name[NVM_STAGE_COUNT] = {
+#define X(id, name, level, needs) name,
+	NVM_STAGES(X)
+#undef X
+};
+const char *const stage_level[NVM_STAGE_COUNT] = {
+#define X(id, name, level, needs) level,
+	NVM_STAGES(X)
+#undef X
+};
+const int stage_needs[NVM_STAGE_COUNT] = {
+#define X(id, name, level, needs) needs,
+	NVM_STAGES(X)
+#undef X
+};
+
+const char *status_name(enum nvm_status s)
+{
+	static const char *const names[] = { "pass", "fail", "skip", "pending" };
+	return s <= NVM_STATUS_MAX ? names[s] : "?";
+}
+
+void verdict_init(struct verdict *v, const char *arch)
+{
+	memset(v, 0, sizeof(*v));
+	v->arch = arch;
+	v->last_stage = -1;
+	v->host.nested_param = -1;
+	v->host.kvm_api_version = -1;
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		v->stage[i].status = NVM_PENDING;
+		v->stage[i].selected = true;
+		v->stage[i].blocked_by = -1;
+	}
+}
+
+void verdict_free(struct verdict *v)
+{
+	for (unsigned int i = 0; i < v->n_log; i++)
+		free(v->log[i]);
+	v->n_log = 0;
+}
+
+void verdict_set(struct verdict *v, enum nvm_stage id, enum nvm_status st,
+		 const char *reason, const char *details)
+{
+	struct stage *s = &v->stage[id];
+
+	s->status = st;
+	snprintf(s->reason, sizeof(s->reason), "%s", reason ? reason : "");
+	snprintf(s->details, sizeof(s->details), "%s", details ? details : "");
+}
+
+void verdict_setf(struct verdict *v, enum nvm_stage id, enum nvm_status st, const char *fmt, ...)
+{
+	char reason[VERDICT_REASON_MAX];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(reason, sizeof(reason), fmt, ap);
+	va_end(ap);
+	v->stage[id].status = st;
+	memcpy(v->stage[id].reason, reason, sizeof(reason));
+}
+
+void verdict_add_log(struct verdict *v, const char *line)
+{
+	char *copy;
+
+	if (v->n_log >= VERDICT_LOG_MAX || !(copy = strdup(line))) {
+		v->n_log_dropped++;
+		return;
+	}
+	v->log[v->n_log++] = copy;
+}
+
+static bool run_broke(const struct verdict *v)
+{
+	return v->end != RUN_DONE && v->end != RUN_NOT_STARTED;
+}
+
+void verdict_finish(struct verdict *v)
+{
+	bool blamed = false;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		struct stage *s = &v->stage[i];
+		int need = stage_needs[i];
+
+		if (s->status != NVM_PENDING)
+			continue;
+		if (!s->selected) {
+			verdict_set(v, i, NVM_SKIP, "not selected for this run", NULL);
+		} else if (need != NVM_STAGE_NONE && v->stage[need].status != NVM_PASS) {
+			/* Name the direct prerequisite, and the root cause once, not a chain. */
+			int root = need;
+			while (v->stage[root].blocked_by >= 0)
+				root = v->stage[root].blocked_by;
+			s->blocked_by = root;
+			if (root == need)
+				verdict_setf(v, i, NVM_SKIP, "needs %s, which %s: %s", stage_name[need],
+					     v->stage[need].status == NVM_FAIL ? "failed" : "was skipped",
+					     v->stage[need].reason);
+			else
+				verdict_setf(v, i, NVM_SKIP, "needs %s, which did not run because %s %s: %s",
+					     stage_name[need], stage_name[root],
+					     v->stage[root].status == NVM_FAIL ? "failed" : "was skipped",
+					     v->stage[root].reason);
+		} else if (run_broke(v) && !blamed) {
+			/* The stage in progress, or the next one due, takes the blame. */
+			verdict_set(v, i, v->end == RUN_INTERRUPTED ? NVM_SKIP : NVM_FAIL,
+				    v->end_reason, v->vcpu_state);
+			blamed = true;
+		} else if (run_broke(v)) {
+			verdict_setf(v, i, NVM_SKIP, "not reached: the run ended in %s",
+				     stage_name[v->last_stage >= 0 ? v->last_stage : i - 1]);
+		} else {
+			verdict_set(v, i, NVM_FAIL, "L1 finished without reporting this stage", NULL);
+		}
+	}
+}
+
+int verdict_exit_code(const struct verdict *v)
+{
+	bool skipped = false;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		if (v->stage[i].status == NVM_FAIL)
+			return EXIT_FAIL;
+		if (v->stage[i].status == NVM_SKIP && v->stage[i].selected)
+			skipped = true;
+	}
+	return skipped ? EXIT_SKIP : EXIT_PASS;
+}
