@@ -3,6 +3,10 @@
  * Read the run's description from the device tree the VMM built (see
  * vmm/devtree.c for the writer and the layout). L1 trusts nothing it cannot
  * check: a malformed tree is an L1 failure reported with the libfdt error.
+ *
+ * One pass over the properties of /nestvmm, not one fdt_getprop() each:
+ * every lookup rescans the node, and on an L0 that emulates ring-0 code
+ * each instruction counts.
  */
 #include <libfdt.h>
 
@@ -16,27 +20,48 @@ static const char *const stage_names[NVM_STAGE_COUNT] = {
 #undef NVM_STAGE_NAME
 };
 
-static u32 prop_u32(const void *fdt, int node, const char *name, u32 dflt)
+static u32 be32(const void *p)
 {
-	int len;
-	const fdt32_t *p = fdt_getprop(fdt, node, name, &len);
-
-	return p && len == 4 ? fdt32_to_cpu(*p) : dflt;
+	return fdt32_to_cpu(*(const fdt32_t *)p);
 }
 
-static void copy_string(const void *fdt, int node, const char *name, char *dst, size_t n)
+static void copy_string(const char *val, int len, char *dst, size_t n)
 {
-	int len;
-	const char *p = fdt_getprop(fdt, node, name, &len);
+	if (len > 0 && (size_t)len <= n && val[len - 1] == '\0')
+		memcpy(dst, val, (size_t)len);
+}
 
-	if (p && len > 0 && (size_t)len <= n && p[len - 1] == '\0')
-		memcpy(dst, p, (size_t)len);
+/* stages = "l1.boot", "l1.cpuid", ...: NUL-separated names of stages to run. */
+static void parse_stages(const char *val, int len)
+{
+	for (const char *p = val, *end = val + len; p < end; p += strlen(p) + 1) {
+		GUEST_ASSERT(val[len - 1] == '\0', "stages: list is not NUL-terminated");
+		for (int id = NVM_STAGE_FIRST_L1; id < NVM_STAGE_COUNT; id++)
+			if (!strcmp(p, stage_names[id]))
+				l1_cfg.stage_mask |= 1u << id;
+	}
+}
+
+/* cpuid-expect = <leaf subleaf eax ebx ecx edx>...: what l1.cpuid checks. */
+static void parse_cpuid(const u8 *val, int len)
+{
+	GUEST_ASSERT(len % 24 == 0, "cpuid-expect has %d bytes, not a multiple of 24", len);
+	for (int i = 0; i < len / 24 && i < L1_CPUID_EXPECT_MAX; i++) {
+		struct l1_cpuid_expect *e = &l1_cfg.cpuid[l1_cfg.n_cpuid++];
+		const u8 *c = val + i * 24;
+
+		e->leaf = be32(c);
+		e->subleaf = be32(c + 4);
+		for (int r = 0; r < 4; r++)
+			e->reg[r] = be32(c + 8 + 4 * r);
+	}
 }
 
 void config_read(u64 fdt_gpa)
 {
 	const void *fdt = (const void *)(uintptr_t)fdt_gpa;
-	int err, node, len;
+	int err, node, prop, len;
+	const char *name;
 
 	GUEST_ASSERT(fdt_gpa == NVM_FDT_BASE, "device tree at 0x%lx, expected 0x%lx in RDI",
 		     fdt_gpa, (u64)NVM_FDT_BASE);
@@ -44,32 +69,30 @@ void config_read(u64 fdt_gpa)
 	GUEST_ASSERT(err == 0, "bad device tree: %s", fdt_strerror(err));
 
 	/* /memory@0: reg = <0 0 size_hi size_lo> (#address-cells = #size-cells = 2) */
-	node = fdt_path_offset(fdt, "/memory@0");
+	node = fdt_subnode_offset(fdt, 0, "memory@0");
 	GUEST_ASSERT(node >= 0, "no /memory@0 node: %s", fdt_strerror(node));
-	const fdt64_t *reg = fdt_getprop(fdt, node, "reg", &len);
+	const u8 *reg = fdt_getprop(fdt, node, "reg", &len);
 	GUEST_ASSERT(reg && len == 16, "/memory@0/reg has %d bytes, expected 16", len);
-	l1_cfg.mem_size = fdt64_to_cpu(reg[1]);
+	l1_cfg.mem_size = ((u64)be32(reg + 8) << 32) | be32(reg + 12);
 
-	node = fdt_path_offset(fdt, "/nestvmm");
+	node = fdt_subnode_offset(fdt, 0, "nestvmm");
 	GUEST_ASSERT(node >= 0, "no /nestvmm node: %s", fdt_strerror(node));
-	copy_string(fdt, node, "vendor", l1_cfg.vendor, sizeof(l1_cfg.vendor));
-	copy_string(fdt, node, "hostile", l1_cfg.hostile, sizeof(l1_cfg.hostile));
-	l1_cfg.iterations = prop_u32(fdt, node, "iterations", 16);
-	l1_cfg.trace = prop_u32(fdt, node, "trace", NVM_TRACE_OFF);
+	l1_cfg.iterations = 16;
+	fdt_for_each_property_offset(prop, fdt, node) {
+		const char *val = fdt_getprop_by_offset(fdt, prop, &name, &len);
 
-	/* stages = "l1.boot", "l1.cpuid", ...: the ones this run asks for. */
-	for (int id = NVM_STAGE_FIRST_L1; id < NVM_STAGE_COUNT; id++)
-		if (fdt_stringlist_search(fdt, node, "stages", stage_names[id]) >= 0)
-			l1_cfg.stage_mask |= 1u << id;
-
-	/* cpuid-expect = <leaf subleaf eax ebx ecx edx>...: what l1.cpuid checks. */
-	const fdt32_t *c = fdt_getprop(fdt, node, "cpuid-expect", &len);
-	GUEST_ASSERT(!c || len % 24 == 0, "cpuid-expect has %d bytes, not a multiple of 24", len);
-	for (int i = 0; c && i < len / 24 && i < L1_CPUID_EXPECT_MAX; i++) {
-		struct l1_cpuid_expect *e = &l1_cfg.cpuid[l1_cfg.n_cpuid++];
-		e->leaf = fdt32_to_cpu(c[i * 6]);
-		e->subleaf = fdt32_to_cpu(c[i * 6 + 1]);
-		for (int r = 0; r < 4; r++)
-			e->reg[r] = fdt32_to_cpu(c[i * 6 + 2 + r]);
+		GUEST_ASSERT(val, "/nestvmm: unreadable property: %s", fdt_strerror(len));
+		if (!strcmp(name, "vendor"))
+			copy_string(val, len, l1_cfg.vendor, sizeof(l1_cfg.vendor));
+		else if (!strcmp(name, "hostile"))
+			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
+		else if (!strcmp(name, "iterations") && len == 4)
+			l1_cfg.iterations = be32(val);
+		else if (!strcmp(name, "trace") && len == 4)
+			l1_cfg.trace = be32(val);
+		else if (!strcmp(name, "stages"))
+			parse_stages(val, len);
+		else if (!strcmp(name, "cpuid-expect"))
+			parse_cpuid((const u8 *)val, len);
 	}
 }

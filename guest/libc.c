@@ -5,9 +5,19 @@
  */
 #include "l1.h"
 
+/*
+ * Word loops, not REP MOVSB/STOSB: an L0 that emulates ring-0 code (kvm_pvm)
+ * runs a REP string instruction far slower than the equivalent loop.
+ */
 void *memcpy(void *d, const void *s, size_t n)
 {
-	__asm__ volatile("rep movsb" : "+D"(d), "+S"(s), "+c"(n) :: "memory");
+	u8 *dp = d;
+	const u8 *sp = s;
+
+	for (; n >= 8; n -= 8, dp += 8, sp += 8)
+		*(u64 *)dp = *(const u64 *)sp;
+	while (n--)
+		*dp++ = *sp++;
 	return d;
 }
 
@@ -25,10 +35,14 @@ void *memmove(void *d, const void *s, size_t n)
 
 void *memset(void *d, int c, size_t n)
 {
-	void *ret = d;
+	u8 *dp = d;
+	u64 w = 0x0101010101010101ull * (u8)c;
 
-	__asm__ volatile("rep stosb" : "+D"(d), "+c"(n) : "a"(c) : "memory");
-	return ret;
+	for (; n >= 8; n -= 8, dp += 8)
+		*(u64 *)dp = w;
+	while (n--)
+		*dp++ = (u8)c;
+	return d;
 }
 
 int memcmp(const void *a, const void *b, size_t n)

@@ -74,7 +74,8 @@ static void stage_run(enum nvm_stage id, stage_fn fn)
 		return;
 	}
 	chan_send(NVM_MSG_STAGE_BEGIN, id, 0, 0, 0, 0);
-	memset(&result, 0, sizeof(result));
+	result.reason[0] = result.details[0] = '\0';
+	result.details_len = 0;
 	status[id] = fn(&result);
 	u64 v[NVM_MSG_VALS] = { status[id] };
 	chan_send(NVM_MSG_STAGE_END, id, v, result.reason, result.details, 0);
