@@ -23,6 +23,7 @@
 #include "options.h"
 #include "output.h"
 #include "run.h"
+#include "trace.h"
 #include "vendor.h"
 #include "verdict.h"
 
@@ -79,10 +80,42 @@ static void cpuid_build(struct cpuid_table *t, const struct cpuid_table *support
 {
 	*t = *supported;
 	vh->cpuid_expose(t, supported);
+	TRACE("%s %s to L1: KVM's supported CPUID %s it", vh->virt,
+	      vh->cpuid_offers(supported) ? "exposed" : "not exposed",
+	      vh->cpuid_offers(supported) ? "offers" : "lacks");
 	cpuid_apply_overrides(t, &o->cpu);
-	if (o->hide_hypervisor)
+	for (unsigned int i = 0; i < o->cpu.n; i++)
+		TRACE("--cpu %c%s: CPUID.%XH.%u:%s[%u] %s", o->cpu.o[i].set ? '+' : '-',
+		      o->cpu.o[i].f->name, o->cpu.o[i].f->leaf, o->cpu.o[i].f->subleaf,
+		      (const char *[]){ "EAX", "EBX", "ECX", "EDX" }[o->cpu.o[i].f->reg],
+		      o->cpu.o[i].f->bit, o->cpu.o[i].set ? "forced to 1" : "cleared");
+	if (o->hide_hypervisor) {
 		cpuid_hide_hypervisor(t);
+		TRACE("--hide-hypervisor: CPUID.1:ECX[31]=0, leaves 40000000H-4FFFFFFFH removed");
+	}
 	cpuid_set_vcpu_id(t, 0);
+}
+
+/* KVM_SET_CPUID2 may change what it is given: say which registers it changed. */
+static void trace_cpuid_readback(const struct cpuid_table *sent, struct cpuid_table *got)
+{
+	static const char *const reg[] = { "EAX", "EBX", "ECX", "EDX" };
+
+	for (uint32_t i = 0; i < sent->n; i++) {
+		const struct kvm_cpuid_entry2 *a = &sent->e[i];
+		struct kvm_cpuid_entry2 *b = cpuid_find(got, a->function, a->index);
+		if (!b) {
+			TRACE("KVM dropped CPUID leaf %XH.%u", a->function, a->index);
+			continue;
+		}
+		for (int r = 0; r < 4; r++) {
+			uint32_t x = r == 0 ? a->eax : r == 1 ? a->ebx : r == 2 ? a->ecx : a->edx;
+			uint32_t y = *cpuid_reg(b, (enum cpuid_reg)r);
+			if (x != y)
+				TRACE("KVM changed CPUID.%XH.%u:%s from 0x%08x to 0x%08x on read-back",
+				      a->function, a->index, reg[r], x, y);
+		}
+	}
 }
 
 static void cpuid_expectations(struct cpuid_table *t, const struct vendor_host *vh,
@@ -120,17 +153,37 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 
 	vm_init(&vm);
 	cpuid_build(&table, supported, vh, o);
-	if (vm_create(&vm, kvm_fd, o->mem_size, err) || vcpu_enter_long_mode(&vm, entry, NVM_FDT_BASE, err) ||
-	    vcpu_set_cpuid(&vm, &table, err))
+	if (vm_create(&vm, kvm_fd, o->mem_size, err))
 		goto setup_failed;
+	TRACE("KVM_CREATE_VM, %lu MiB of RAM at GPA 0 (KVM_SET_USER_MEMORY_REGION), "
+	      "KVM_CREATE_VCPU 0", o->mem_size >> 20);
+	if (vcpu_enter_long_mode(&vm, entry, NVM_FDT_BASE, err))
+		goto setup_failed;
+	TRACE("boot page tables at 0x%llx (identity map of 4 GiB, 2 MiB pages), GDT at 0x%llx; "
+	      "vCPU in 64-bit mode: CR0.PG=1 CR4.PAE=1 EFER.LME=LMA=1, RIP=0x%lx, RDI=0x%llx",
+	      NVM_BOOT_PML4, NVM_BOOT_GDT, entry, NVM_FDT_BASE);
+	if (trace_on) {
+		static struct cpuid_table sent;
+		sent = table;
+		if (vcpu_set_cpuid(&vm, &table, err))
+			goto setup_failed;
+		TRACE("KVM_SET_CPUID2 with %u leaves, read back with KVM_GET_CPUID2", sent.n);
+		trace_cpuid_readback(&sent, &table);
+	} else if (vcpu_set_cpuid(&vm, &table, err)) {
+		goto setup_failed;
+	}
 	elf_load(img, vm.mem);
+	TRACE("L1 image loaded (%s), entry 0x%lx", o->kernel ? o->kernel : "built-in", entry);
 	cpuid_expectations(&table, vh, &run);
 	if (fdt_build(vm.mem + NVM_FDT_BASE, NVM_FDT_MAX, &run, err, sizeof(err)))
 		goto setup_failed;
+	TRACE("device tree at GPA 0x%llx: vendor=%s iterations=%u, %u CPUID leaves for l1.cpuid",
+	      NVM_FDT_BASE, vh->arch, o->iterations, run.n_cpuid);
+	TRACE("KVM_RUN: entering L1");
 
-	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s,
-			       .trace = o->trace ? stderr : NULL };
+	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s };
 	run_vcpu(&ctx);
+	TRACE("L1 run ended: %s", v->end_reason);
 	vm_destroy(&vm);
 	return;
 
@@ -159,6 +212,10 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 		return -1;
 	}
 	host_probe_kvm(fd, supported, vh, &v->host);
+	TRACE("opened %s: KVM API %d, backend %s, KVM_GET_SUPPORTED_CPUID: %u leaves, "
+	      "KVM_CAP_NESTED_STATE=%d", o->kvm_device, v->host.kvm_api_version,
+	      v->host.kvm_module[0] ? v->host.kvm_module : "unknown", supported->n,
+	      v->host.cap_nested_state);
 	verdict_setf(v, NVM_STAGE_HOST_KVM, NVM_PASS, "%s usable: KVM API %d, backend %s",
 		     o->kvm_device, v->host.kvm_api_version,
 		     v->host.kvm_module[0] ? v->host.kvm_module : "unknown");
@@ -209,6 +266,7 @@ int main(int argc, char **argv)
 	for (unsigned int i = 0; i < o.n_outputs; i++)
 		if (output_check_writable(&o.outputs[i], err, sizeof(err)))
 			return usage_error(err);
+	trace_on = o.trace;
 	if (run_install_signals())
 		return usage_error("cannot install signal handlers");
 

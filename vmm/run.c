@@ -10,6 +10,7 @@
 #include "channel.h"
 #include "nestvmm/x86.h"
 #include "run.h"
+#include "trace.h"
 
 static const char *const exc_names[32] = X86_EXCEPTION_NAMES;
 
@@ -75,8 +76,8 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 
 	switch (m->type) {
 	case NVM_MSG_LOG:
-		if (c->trace)
-			fprintf(c->trace, "[l1] %s\n", m->str[0]);
+		if (trace_on)
+			fprintf(stderr, "[l1] %s\n", m->str[0]);
 		verdict_add_log(v, m->str[0]);
 		return true;
 	case NVM_MSG_STAGE_BEGIN:
@@ -90,6 +91,7 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		}
 		v->stage[m->arg].begun = true;
 		c->open_stage = v->last_stage = (int)m->arg;
+		TRACE("L1 began stage %s", stage_name[m->arg]);
 		return true;
 	case NVM_MSG_STAGE_END:
 		if ((int)m->arg != c->open_stage || m->val[0] >= NVM_STATUS_MAX) {
@@ -99,6 +101,8 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		}
 		verdict_set(v, m->arg, (enum nvm_status)m->val[0], m->str[0], m->str[1]);
 		c->open_stage = -1;
+		TRACE("L1 ended stage %s: %s: %s", stage_name[m->arg],
+		      status_name((enum nvm_status)m->val[0]), m->str[0]);
 		return true;
 	case NVM_MSG_FAIL:
 		end(c, RUN_GUEST_ASSERT, "L1 assertion failed at %s:%u %s: %s", m->str[0], m->arg,

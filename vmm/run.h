@@ -12,7 +12,6 @@ struct run_ctx {
 	struct vm *vm;
 	struct verdict *v;
 	unsigned int timeout_s;
-	FILE *trace;               /* L1's log lines go here live, or NULL */
 	int open_stage;            /* stage L1 began and has not ended, or -1 */
 	int done;                  /* L1 sent NVM_MSG_DONE */
 };
