@@ -1,11 +1,14 @@
 // SPDX-License-Identifier: MIT
-/* The verdict as a table for people and as JSON for programs. */
+/*
+ * The verdict as a table for people and as JSON for programs; KTAP and
+ * JUnit live in format_ktap.c and format_junit.c.
+ */
 #include <string.h>
 
 #include "format.h"
 #include "verdict.h"
 
-static const char *const format_names[FORMAT_COUNT] = { "text", "json" };
+static const char *const format_names[FORMAT_COUNT] = { "text", "json", "ktap", "junit" };
 
 int format_by_name(const char *name)
 {
@@ -22,20 +25,51 @@ const char *format_name(enum format f)
 
 void format_write(enum format f, const struct verdict *v, FILE *out, bool colour)
 {
-	if (f == FORMAT_JSON)
+	switch (f) {
+	case FORMAT_JSON:
 		format_json(v, out);
-	else
+		break;
+	case FORMAT_KTAP:
+		format_ktap(v, out);
+		break;
+	case FORMAT_JUNIT:
+		format_junit(v, out);
+		break;
+	default:
 		format_text(v, out, colour);
+	}
 }
 
-static const char *end_name(enum run_end e)
+const char *format_end_name(int e)
 {
 	static const char *const names[] = {
 		"not-started", "done", "halted-early", "guest-exception", "guest-assertion",
 		"triple-fault", "kvm-internal-error", "entry-failed", "timeout", "interrupted",
 		"protocol-error", "unexpected-exit", "kvm-error",
 	};
-	return names[e];
+	return e >= 0 && e < (int)(sizeof(names) / sizeof(names[0])) ? names[e] : "unknown";
+}
+
+const char *format_result_name(int code)
+{
+	return code == EXIT_PASS ? "pass" : code == EXIT_FAIL ? "fail" : "skip";
+}
+
+/* stages.h lists the stages of a level together; a new name starts a new level. */
+int format_levels(struct level_span *spans, int max)
+{
+	int n = 0;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		if (n && !strcmp(spans[n - 1].name, stage_level[i])) {
+			spans[n - 1].count++;
+			continue;
+		}
+		if (n == max)
+			break;
+		spans[n++] = (struct level_span){ stage_level[i], i, 1 };
+	}
+	return n;
 }
 
 /* --- text ------------------------------------------------------------------ */
@@ -110,7 +144,7 @@ void format_json(const struct verdict *v, FILE *out)
 	fputs("{\n  ", out);
 	json_field(out, "tool", "nestvmm", ", ");
 	json_field(out, "arch", v->arch, ",\n  ");
-	json_field(out, "result", code == EXIT_PASS ? "pass" : code == EXIT_FAIL ? "fail" : "skip", ", ");
+	json_field(out, "result", format_result_name(code), ", ");
 	fprintf(out, "\"exit_code\": %d, \"seconds\": %.6f,\n  ", code, v->seconds);
 	fputs("\"host\": {", out);
 	json_field(out, "cpu_vendor", h->cpu_vendor, ", ");
@@ -122,7 +156,7 @@ void format_json(const struct verdict *v, FILE *out)
 		"\"cap_nested_state\": %d},\n  ", h->nested_param, h->kvm_api_version,
 		h->supported_cpuid_virt ? "true" : "false", h->cap_nested_state);
 	fputs("\"run\": {", out);
-	json_field(out, "end", end_name(v->end), ", ");
+	json_field(out, "end", format_end_name(v->end), ", ");
 	json_field(out, "reason", v->end_reason, ", ");
 	json_field(out, "last_stage", v->last_stage >= 0 ? stage_name[v->last_stage] : "", ", ");
 	json_field(out, "vcpu_state", v->vcpu_state, ", ");

@@ -8,7 +8,10 @@
 
 struct verdict;
 
-enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_COUNT };
+enum format { FORMAT_TEXT, FORMAT_JSON, FORMAT_KTAP, FORMAT_JUNIT, FORMAT_COUNT };
+
+/* The names, for --help and error messages: "text, json, ktap, junit". */
+#define FORMAT_NAMES "text, json, ktap, junit"
 
 /* "text" -> FORMAT_TEXT; -1 for an unknown name. */
 int format_by_name(const char *name);
@@ -17,7 +20,31 @@ void format_write(enum format f, const struct verdict *v, FILE *out, bool colour
 
 void format_text(const struct verdict *v, FILE *out, bool colour);
 void format_json(const struct verdict *v, FILE *out);
+/* KTAP version 1 (Documentation/dev-tools/ktap.rst): one subtest per level. */
+void format_ktap(const struct verdict *v, FILE *out);
+/* JUnit XML: one <testsuite> per level, one <testcase> per stage. */
+void format_junit(const struct verdict *v, FILE *out);
+
 /* A JSON string literal, quotes included, with every needed escape. */
 void json_string(FILE *out, const char *s);
+/*
+ * XML character data (attr: an attribute value in double quotes). Markup is
+ * escaped; bytes XML 1.0 cannot carry (controls, invalid UTF-8, U+FFFE/F)
+ * become U+FFFD, so any input gives well-formed XML.
+ */
+void xml_text(FILE *out, const char *s, bool attr);
+
+/* Stages grouped by level ("host", "l1", "l2"), in stage order. */
+struct level_span {
+	const char *name;
+	int first, count;
+};
+#define FORMAT_LEVELS_MAX 8
+int format_levels(struct level_span *spans, int max);
+
+/* "done", "timeout", ...: how the run ended, as one word. */
+const char *format_end_name(int run_end);
+/* "pass", "fail" or "skip" for an exit code of verdict_exit_code(). */
+const char *format_result_name(int exit_code);
 
 #endif

@@ -286,7 +286,7 @@ int main(int argc, char **argv)
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	v.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
-	code = v.end == RUN_INTERRUPTED ? 128 + v.signal : verdict_exit_code(&v);
+	code = o.bisect ? bisect_exit_code(&v) : v.end == RUN_INTERRUPTED ? 128 + v.signal : verdict_exit_code(&v);
 	for (unsigned int i = 0; i < o.n_outputs; i++)
 		if (output_write(&o.outputs[i], &v, err, sizeof(err))) {
 			fprintf(stderr, "nestvmm: %s\n", err);

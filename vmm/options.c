@@ -14,9 +14,20 @@ const char options_usage[] =
 	"\n"
 	"  --arch intel|amd|auto   vendor extension to test (default: auto, the host CPU's)\n"
 	"  --kernel FILE           boot FILE (static x86-64 ELF) instead of the built-in L1\n"
-	"  --format text|json      verdict format (default: text)\n"
-	"  --output [FORMAT:]FILE  write the verdict to FILE (atomically); with FORMAT:,\n"
-	"                          an extra output besides standard output (repeatable)\n"
+	"  --format FORMAT         verdict format on standard output (default: text):\n"
+	"                          text   a table for people\n"
+	"                          json   one object: stages, host facts, how the run ended\n"
+	"                          ktap   KTAP version 1, one subtest per level (kunit.py parse)\n"
+	"                          junit  JUnit XML, one testsuite per level (CI test reports)\n"
+	"  --output FILE           write the --format verdict to FILE instead of standard output\n"
+	"  --output FORMAT:FILE    also write the verdict as FORMAT to FILE; repeatable, so one\n"
+	"                          run can feed a person, a CI system and a script:\n"
+	"                          --output junit:report.xml --output ktap:run.ktap\n"
+	"                          Files are written whole or not at all (temp file, rename)\n"
+	"  --bisect                exit for `git bisect run`: 0 every stage passed, 1 a\n"
+	"                          nesting stage (l1.enable onwards) failed, 125 nesting could\n"
+	"                          not be tested (a stage skipped, KVM or L1 setup failed,\n"
+	"                          interrupted)\n"
 	"  --timeout SECONDS       stop a guest that runs longer (default: 10)\n"
 	"  --mem MIB               guest RAM in MiB, 4-4096 (default: 16)\n"
 	"  --cpu LIST              set or clear CPUID features for L1: +svm,-npt,x2apic\n"
@@ -34,11 +45,13 @@ const char options_usage[] =
 	"\n"
 	"Exit status: 0 every stage passed; 1 a stage failed; 2 usage error or bad input;\n"
 	"4 nothing failed but a stage was skipped (e.g. the host offers no nesting);\n"
-	"130/143 interrupted by SIGINT/SIGTERM (the verdict so far is still written).\n";
+	"130/143 interrupted by SIGINT/SIGTERM (the verdict so far is still written).\n"
+	"With --bisect: 0, 1 or 125 as above.\n";
 
 enum {
 	OPT_ARCH = 256, OPT_KERNEL, OPT_FORMAT, OPT_OUTPUT, OPT_TIMEOUT, OPT_MEM, OPT_CPU,
 	OPT_HIDE_HV, OPT_STRICT, OPT_ITERATIONS, OPT_TRACE, OPT_KVM, OPT_HOSTILE, OPT_HELP, OPT_VERSION,
+	OPT_BISECT,
 };
 
 static const struct option long_opts[] = {
@@ -51,6 +64,7 @@ static const struct option long_opts[] = {
 	{ "cpu", required_argument, 0, OPT_CPU },
 	{ "hide-hypervisor", no_argument, 0, OPT_HIDE_HV },
 	{ "strict", no_argument, 0, OPT_STRICT },
+	{ "bisect", no_argument, 0, OPT_BISECT },
 	{ "iterations", required_argument, 0, OPT_ITERATIONS },
 	{ "trace", no_argument, 0, OPT_TRACE },
 	{ "kvm-device", required_argument, 0, OPT_KVM },
@@ -142,7 +156,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case OPT_FORMAT:
 			if ((f = format_by_name(optarg)) < 0) {
-				snprintf(err, errlen, "--format: unknown format \"%s\" (text, json)", optarg);
+				snprintf(err, errlen, "--format: unknown format \"%s\" (" FORMAT_NAMES ")", optarg);
 				return -1;
 			}
 			o->outputs[0].format = (enum format)f;
@@ -170,6 +184,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case OPT_STRICT:
 			o->strict = true;
+			break;
+		case OPT_BISECT:
+			o->bisect = true;
 			break;
 		case OPT_ITERATIONS:
 			if (parse_uint("--iterations", optarg, 1, 1000, &n, err, errlen))

@@ -7,6 +7,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "bisect.h"              /* --bisect picks the exit code with it */
 #include "cpuid_table.h"
 #include "format.h"
 
@@ -29,6 +30,7 @@ struct options {
 	bool trace;
 	bool hide_hypervisor;
 	bool strict;
+	bool bisect;                    /* exit 0/1/125 for git bisect run (bisect.h) */
 	bool help, version;
 	const char *hostile;            /* tests: L1 misbehaves this way */
 	struct cpuid_overrides cpu;
