@@ -88,6 +88,10 @@ static enum nvm_status l1_boot(struct stage_result *r)
 	struct fault ud = ud2_safe();
 
 	stage_detail(r, "CR0=0x%lx CR4=0x%lx EFER=0x%lx CS=0x%x", cr0, cr4, efer, read_cs());
+	TRACE("L1 runs with CR0=0x%lx CR4=0x%lx EFER=0x%lx (LMA=%d): long mode", cr0, cr4, efer,
+	      !!(efer & EFER_LMA));
+	TRACE("L1 executed UD2 on purpose: its own IDT delivered %s", ud.faulted ?
+	      exception_name(ud.vector) : "nothing");
 	if (!(efer & EFER_LMA) || !(cr0 & CR0_PG))
 		return stage_fail(r, "not in long mode: EFER.LMA=%d CR0.PG=%d",
 				  !!(efer & EFER_LMA), !!(cr0 & CR0_PG));
@@ -108,6 +112,8 @@ static enum nvm_status l1_cpuid(struct stage_result *r)
 		u32 got[4];
 
 		cpuid(e->leaf, e->subleaf, got);
+		TRACE("L1 CPUID.%xH.%u: EAX=0x%x EBX=0x%x ECX=0x%x EDX=0x%x", e->leaf, e->subleaf,
+		      got[0], got[1], got[2], got[3]);
 		for (int k = 0; k < 4; k++)
 			if (got[k] != e->reg[k]) {
 				stage_detail(r, "CPUID.%xH.%u:%s=0x%x expected 0x%x",
@@ -139,6 +145,8 @@ void l1_main(u64 fdt_gpa)
 	vendor = !strcmp(l1_cfg.vendor, "intel") ? &vendor_guest_intel : &vendor_guest_amd;
 	GUEST_ASSERT(!strcmp(l1_cfg.vendor, vendor->arch), "unknown vendor \"%s\"", l1_cfg.vendor);
 	status[NVM_STAGE_HOST_KVM] = NVM_PASS;   /* we are running */
+	TRACE("L1 loaded its GDT/IDT and read the device tree: vendor %s, %lu MiB RAM, "
+	      "%u round trips", l1_cfg.vendor, l1_cfg.mem_size >> 20, l1_cfg.iterations);
 	if (l1_cfg.hostile[0])
 		hostile_act(l1_cfg.hostile);
 
