@@ -192,6 +192,22 @@ setup_failed:
 	vm_destroy(&vm);
 }
 
+/*
+ * L1 skips l1.enable when its CPUID lacks the extension; only the VMM knows
+ * why it left the bit out. Say so, so that the L2 stages name the root cause.
+ */
+static void explain_enable_skip(struct verdict *v, const struct vendor_host *vh)
+{
+	struct stage *en = &v->stage[NVM_STAGE_L1_ENABLE];
+	const struct stage *hn = &v->stage[NVM_STAGE_HOST_NESTED];
+
+	if (en->status != NVM_SKIP || hn->status == NVM_PASS)
+		return;
+	verdict_setf(v, NVM_STAGE_L1_ENABLE, NVM_SKIP, "no nested %s on this host (see host.nested), "
+		     "so L1's CPUID lacks %s (--cpu +%s forces the bit)", vh->virt, vh->virt,
+		     vh->cpu_flag);
+}
+
 /* host.kvm, then host.nested; returns the open /dev/kvm or -1. */
 static int host_stages(struct verdict *v, const struct vendor_host *vh, const struct options *o,
 		       struct cpuid_table *supported)
@@ -280,6 +296,7 @@ int main(int argc, char **argv)
 
 	if ((kvm_fd = host_stages(&v, vh, &o, &supported)) >= 0) {
 		l1_run(&v, kvm_fd, &supported, vh, &o, img, entry);
+		explain_enable_skip(&v, vh);
 		close(kvm_fd);
 	}
 	verdict_finish(&v);

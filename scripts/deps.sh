@@ -1,0 +1,19 @@
+# Debian packages nestvmm needs, by purpose; sourced by quickstart.sh and test.sh.
+# need_pkgs PKG...: install the ones missing (apt-get; root, or sudo when available).
+
+BUILD_PKGS=(build-essential cmake pkg-config linux-libc-dev libfdt-dev)
+TEST_PKGS=(libcriterion-dev jq bc time valgrind clang libclang-rt-14-dev libxml2-utils python3)
+L0_PKGS=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd
+	 bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools)
+
+need_pkgs() {
+	local missing=() p sudo=
+	for p in "$@"; do
+		dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+	done
+	[ ${#missing[@]} -eq 0 ] && return 0
+	[ "$(id -u)" -eq 0 ] || sudo=sudo
+	echo "installing: ${missing[*]}" >&2
+	$sudo apt-get update -qq >&2
+	DEBIAN_FRONTEND=noninteractive $sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >&2
+}
