@@ -20,7 +20,7 @@ static int fail(char *err, size_t errlen, const char *what)
 int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *entry,
 		 char *err, size_t errlen)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	Elf64_Ehdr ehdr, *eh = &ehdr;   /* a copy: img may sit at any address */
 	Elf64_Phdr ph[ELF_MAX_PHDRS];
 	unsigned int nload = 0;
 	int entry_ok = 0;
@@ -32,6 +32,7 @@ int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *en
 			    "ELF32 file: the L1 kernel must be ELF64 (x86-64)" : "unknown ELF class");
 	if (len < sizeof(*eh))
 		return fail(err, errlen, "truncated: shorter than the ELF header");
+	memcpy(&ehdr, img, sizeof(ehdr));
 	if (img[EI_DATA] != ELFDATA2LSB)
 		return fail(err, errlen, "big-endian ELF: the L1 kernel must be little-endian x86-64");
 	if (eh->e_machine != EM_X86_64) {
@@ -102,12 +103,13 @@ int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *en
 
 void elf_load(const uint8_t *img, uint8_t *mem)
 {
-	const Elf64_Ehdr *eh = (const Elf64_Ehdr *)img;
+	Elf64_Ehdr eh;
 
-	for (unsigned int i = 0; i < eh->e_phnum; i++) {
+	memcpy(&eh, img, sizeof(eh));
+	for (unsigned int i = 0; i < eh.e_phnum; i++) {
 		Elf64_Phdr p;
 
-		memcpy(&p, img + eh->e_phoff + i * sizeof(p), sizeof(p));
+		memcpy(&p, img + eh.e_phoff + i * sizeof(p), sizeof(p));
 		if (p.p_type != PT_LOAD || p.p_memsz == 0)
 			continue;
 		memcpy(mem + p.p_paddr, img + p.p_offset, p.p_filesz);
