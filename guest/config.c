@@ -31,14 +31,21 @@ static void copy_string(const char *val, int len, char *dst, size_t n)
 		memcpy(dst, val, (size_t)len);
 }
 
-/* stages = "l1.boot", "l1.cpuid", ...: NUL-separated names of stages to run. */
+/*
+ * stages = "l1.boot", "l1.cpuid", ...: NUL-separated names of stages to run,
+ * in stage order (the VMM writes them so): each name is compared with the
+ * next candidates only, usually one strcmp() a name.
+ */
 static void parse_stages(const char *val, int len)
 {
+	int id = NVM_STAGE_FIRST_L1;
+
+	GUEST_ASSERT(len > 0 && val[len - 1] == '\0', "stages: list is not NUL-terminated");
 	for (const char *p = val, *end = val + len; p < end; p += strlen(p) + 1) {
-		GUEST_ASSERT(val[len - 1] == '\0', "stages: list is not NUL-terminated");
-		for (int id = NVM_STAGE_FIRST_L1; id < NVM_STAGE_COUNT; id++)
-			if (!strcmp(p, stage_names[id]))
-				l1_cfg.stage_mask |= 1u << id;
+		while (id < NVM_STAGE_COUNT && strcmp(p, stage_names[id]))
+			id++;
+		GUEST_ASSERT(id < NVM_STAGE_COUNT, "stages: \"%s\" is unknown or out of order", p);
+		l1_cfg.stage_mask |= 1u << id++;
 	}
 }
 
