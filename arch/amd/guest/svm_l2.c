@@ -125,8 +125,8 @@ static const char *exit_name(u64 code)
 	return n ? n : "an exit code APM appendix C does not list";
 }
 
-/* The VMCB fields VMRUN's checks and the exit look at, for the details. */
-static void svm_detail_vmcb(struct stage_result *r, const struct vmcb *v)
+/* The VMCB fields VMRUN's checks look at, and the exit's if there was one. */
+static void svm_detail_vmcb(struct stage_result *r, const struct vmcb *v, bool exited)
 {
 	const struct vmcb_control_area *c = &v->control;
 	const struct vmcb_save_area *s = &v->save;
@@ -141,9 +141,10 @@ static void svm_detail_vmcb(struct stage_result *r, const struct vmcb *v)
 		     "RFLAGS=0x%lx RIP=0x%lx RSP=0x%lx CPL=%u CS=0x%x/attr 0x%x SS=0x%x/attr 0x%x G_PAT=0x%lx",
 		     s->efer, s->cr0, s->cr3, s->cr4, s->dr6, s->dr7, s->rflags, s->rip, s->rsp,
 		     s->cpl, s->cs.selector, s->cs.attrib, s->ss.selector, s->ss.attrib, s->g_pat);
-	stage_detail(r, "exit: EXITCODE=0x%lx (%s) EXITINFO1=0x%lx EXITINFO2=0x%lx EXITINTINFO=0x%lx nRIP=0x%lx",
-		     c->exitcode, exit_name(c->exitcode), c->exitinfo1, c->exitinfo2,
-		     c->exitintinfo, c->nrip);
+	if (exited)
+		stage_detail(r, "exit: EXITCODE=0x%lx (%s) EXITINFO1=0x%lx EXITINFO2=0x%lx EXITINTINFO=0x%lx nRIP=0x%lx",
+			     c->exitcode, exit_name(c->exitcode), c->exitinfo1, c->exitinfo2,
+			     c->exitintinfo, c->nrip);
 }
 
 /* VMRUN itself faulted: L1 never left. */
@@ -151,9 +152,10 @@ static enum nvm_status svm_vmrun_faulted(struct svm_run *run, u64 f)
 {
 	u8 vec = (u8)((f & 0xffffffff) - 1);
 
-	svm_detail_vmcb(run->r, run->vmcb);
-	return stage_fail(run->r, "VMRUN raised %s (error code 0x%lx) in L1 after %u round trip(s): "
-			  "L0 refused the instruction (#UD: EFER.SVME=0; #GP: VMCB address or CPL)",
+	svm_detail_vmcb(run->r, run->vmcb, false);
+	return stage_fail(run->r, "VMRUN (RAX=VMCB at 0x%lx) raised %s (error code 0x%lx) in L1 after "
+			  "%u round trip(s): L0 refused the instruction (#UD: EFER.SVME=0; #GP: VMCB "
+			  "address not page aligned or not RAM, or CPL>0)", gpa_of(run->vmcb),
 			  exception_name(vec), f >> 32, run->round);
 }
 
@@ -163,7 +165,7 @@ static enum nvm_status svm_exit_unexpected(struct svm_run *run, const char *expe
 	const struct vmcb *v = run->vmcb;
 	u64 code = v->control.exitcode;
 
-	svm_detail_vmcb(run->r, v);
+	svm_detail_vmcb(run->r, v, true);
 	if (code == VMEXIT_INVALID) {
 		const char *why[6];
 		unsigned int n = svm_vmcb_check(v, why, 6);
@@ -271,9 +273,9 @@ static enum nvm_status svm_round_trip(struct svm_run *run)
 	cycles[run->round] = svm_enter(run, &f);
 	if (f)
 		return svm_vmrun_faulted(run, f);
-	v->control.tlb_control = SVM_TLB_CONTROL_DO_NOTHING;
 	if (v->control.exitcode != VMEXIT_VMMCALL)
 		return svm_exit_unexpected(run, "VMEXIT_VMMCALL");
+	v->control.tlb_control = SVM_TLB_CONTROL_DO_NOTHING;   /* flushed once is enough */
 
 	/* Did L2 run the stub: where it stopped, its registers, its stores. */
 	if (v->save.rip != (u64)(uintptr_t)svm_l2_vmmcall)

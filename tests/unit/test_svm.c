@@ -1,0 +1,278 @@
+// SPDX-License-Identifier: MIT
+/*
+ * AMD SVM plain-C parts (arch/amd/common): VMCB offsets against the APM's
+ * appendix B, the VMCB builder, the VMRUN consistency checks, and the
+ * #VMEXIT code names of appendix C.
+ */
+#include <criterion/criterion.h>
+#include <stddef.h>
+#include <string.h>
+
+#include "nestvmm/svm.h"
+#include "nestvmm/x86.h"
+
+/* L1's GDT (guest/cpu.c): null, 64-bit code, data, 16-byte TSS at 0x20e180. */
+#define TSS_BASE 0xffff80000020e180ull
+static const uint64_t gdt[5] = {
+	0,
+	0x00af9b000000ffffull,
+	0x00cf93000000ffffull,
+	(104 - 1) | ((TSS_BASE & 0xffffff) << 16) | (0x8bull << 40) | (((TSS_BASE >> 24) & 0xff) << 56),
+	TSS_BASE >> 32,
+};
+
+static struct vmcb vmcb;
+static struct svm_l2_setup s;
+
+/* What L1 reads on a typical run (values from the QEMU TCG L0). */
+static void setup_l1_state(void)
+{
+	memset(&vmcb, 0xa5, sizeof(vmcb));   /* the builder must clear it all */
+	s = (struct svm_l2_setup){
+		.cr0 = 0x80010033, .cr3 = 0x2000, .cr4 = 0x20,
+		.efer = EFER_SCE | EFER_LME | EFER_LMA | EFER_NXE | EFER_SVME,
+		.gdtr_base = 0x20e140, .gdtr_limit = sizeof(gdt) - 1,
+		.idtr_base = 0x213290, .idtr_limit = 0x1ff, .gdt = gdt,
+		.cs = 0x08, .ss = 0x10, .ds = 0x10, .es = 0x10, .fs = 0x10, .gs = 0x10, .tr = 0x18,
+		.rip = 0x2003d4, .rsp = 0x221000, .asid = 1,
+		.iopm_pa = 0x21a000, .msrpm_pa = 0x21d000,
+	};
+}
+
+TestSuite(svm, .init = setup_l1_state);
+
+Test(svm, vmcb_offsets_follow_apm_appendix_b)
+{
+	cr_assert_eq(sizeof(struct vmcb), 4096);
+	cr_assert_eq(offsetof(struct vmcb, control.intercept_cr), 0x000);
+	cr_assert_eq(offsetof(struct vmcb, control.intercept_exceptions), 0x008);
+	cr_assert_eq(offsetof(struct vmcb, control.intercept_misc1), 0x00c);
+	cr_assert_eq(offsetof(struct vmcb, control.intercept_misc2), 0x010);
+	cr_assert_eq(offsetof(struct vmcb, control.pause_filter_count), 0x03e);
+	cr_assert_eq(offsetof(struct vmcb, control.iopm_base_pa), 0x040);
+	cr_assert_eq(offsetof(struct vmcb, control.guest_asid), 0x058);
+	cr_assert_eq(offsetof(struct vmcb, control.tlb_control), 0x05c);
+	cr_assert_eq(offsetof(struct vmcb, control.exitcode), 0x070);
+	cr_assert_eq(offsetof(struct vmcb, control.exitinfo2), 0x080);
+	cr_assert_eq(offsetof(struct vmcb, control.np_enable), 0x090);
+	cr_assert_eq(offsetof(struct vmcb, control.n_cr3), 0x0b0);
+	cr_assert_eq(offsetof(struct vmcb, control.nrip), 0x0c8);
+	cr_assert_eq(offsetof(struct vmcb, control.guest_insn_bytes), 0x0d1);
+	cr_assert_eq(offsetof(struct vmcb, save.es), 0x400);
+	cr_assert_eq(offsetof(struct vmcb, save.ds), 0x430);
+	cr_assert_eq(offsetof(struct vmcb, save.gdtr), 0x460);
+	cr_assert_eq(offsetof(struct vmcb, save.tr), 0x490);
+	cr_assert_eq(offsetof(struct vmcb, save.cpl), 0x4cb);
+	cr_assert_eq(offsetof(struct vmcb, save.efer), 0x4d0);
+	cr_assert_eq(offsetof(struct vmcb, save.cr4), 0x548);
+	cr_assert_eq(offsetof(struct vmcb, save.dr7), 0x560);
+	cr_assert_eq(offsetof(struct vmcb, save.rip), 0x578);
+	cr_assert_eq(offsetof(struct vmcb, save.rsp), 0x5d8);
+	cr_assert_eq(offsetof(struct vmcb, save.rax), 0x5f8);
+	cr_assert_eq(offsetof(struct vmcb, save.kernel_gs_base), 0x620);
+	cr_assert_eq(offsetof(struct vmcb, save.cr2), 0x640);
+	cr_assert_eq(offsetof(struct vmcb, save.g_pat), 0x668);
+	cr_assert_eq(offsetof(struct vmcb, save.lastexcpto), 0x690);
+}
+
+Test(svm, builder_sets_mandatory_intercepts_and_asid)
+{
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert(vmcb.control.intercept_misc2 & SVM_INTERCEPT_VMRUN, "VMRUN intercept is mandatory");
+	cr_assert(vmcb.control.intercept_misc2 & SVM_INTERCEPT_VMMCALL);
+	cr_assert(vmcb.control.intercept_misc1 & SVM_INTERCEPT_HLT);
+	cr_assert(vmcb.control.intercept_misc1 & SVM_INTERCEPT_SHUTDOWN);
+	cr_assert(vmcb.control.intercept_exceptions & (1u << X86_VEC_PF));
+	cr_assert_eq(vmcb.control.intercept_cr, 0);
+	cr_assert_eq(vmcb.control.guest_asid, 1);
+	cr_assert_eq(vmcb.control.tlb_control, SVM_TLB_CONTROL_FLUSH_ALL);
+	cr_assert_eq(vmcb.control.iopm_base_pa, 0x21a000);
+	cr_assert_eq(vmcb.control.msrpm_base_pa, 0x21d000);
+	cr_assert_eq(vmcb.control.exitcode, 0, "builder zeroes the VMCB");
+	cr_assert_eq(vmcb.control.vmcb_clean, 0, "nothing cached: every field is (re)loaded");
+}
+
+Test(svm, builder_copies_l1_state)
+{
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb.save.cr0, s.cr0);
+	cr_assert_eq(vmcb.save.cr3, s.cr3);
+	cr_assert_eq(vmcb.save.cr4, s.cr4);
+	cr_assert_eq(vmcb.save.efer, s.efer);
+	cr_assert_eq(vmcb.save.rip, 0x2003d4);
+	cr_assert_eq(vmcb.save.rsp, 0x221000);
+	cr_assert_eq(vmcb.save.rflags, RFLAGS_RESERVED_1);
+	cr_assert_eq(vmcb.save.dr7, 0x400);
+	cr_assert_eq(vmcb.save.cpl, 0);
+	cr_assert_eq(vmcb.save.gdtr.base, 0x20e140);
+	cr_assert_eq(vmcb.save.gdtr.limit, sizeof(gdt) - 1);
+	cr_assert_eq(vmcb.save.idtr.base, 0x213290);
+	cr_assert_eq(vmcb.save.idtr.limit, 0x1ff);
+	/* 64-bit code: P, DPL0, S, type 0xb (accessed); L=1, G=1. */
+	cr_assert_eq(vmcb.save.cs.selector, 0x08);
+	cr_assert_eq(vmcb.save.cs.attrib, 0xa9b);
+	cr_assert_eq(vmcb.save.cs.limit, 0xffffffff);
+	cr_assert_eq(vmcb.save.ss.attrib, 0xc93);
+	cr_assert_eq(vmcb.save.ds.attrib, 0xc93);
+	cr_assert_eq(vmcb.save.es.selector, 0x10);
+	/* Busy 64-bit TSS, base from both halves of the 16-byte descriptor. */
+	cr_assert_eq(vmcb.save.tr.attrib, 0x08b);
+	cr_assert_eq(vmcb.save.tr.limit, 103);
+	cr_assert_eq(vmcb.save.tr.base, TSS_BASE);
+}
+
+Test(svm, builder_forces_guest_efer_svme)
+{
+	s.efer &= ~(uint64_t)EFER_SVME;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert(vmcb.save.efer & EFER_SVME, "VMRUN fails with guest EFER.SVME=0");
+}
+
+Test(svm, builder_without_nested_paging)
+{
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb.control.np_enable, 0);
+	cr_assert_eq(vmcb.control.n_cr3, 0);
+	cr_assert_eq(vmcb.save.g_pat, 0);
+}
+
+Test(svm, builder_with_nested_paging)
+{
+	s.nested_paging = true;
+	s.n_cr3 = 0x224000;
+	s.g_pat = SVM_PAT_DEFAULT;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb.control.np_enable, SVM_NP_ENABLE);
+	cr_assert_eq(vmcb.control.n_cr3, 0x224000);
+	cr_assert_eq(vmcb.save.g_pat, SVM_PAT_DEFAULT);
+	cr_assert_eq(vmcb.save.cr3, 0x2000, "L2's CR3 stays L1's (a GPA now)");
+}
+
+Test(svm, segment_decode_edge_cases)
+{
+	struct vmcb_seg z;
+
+	z = svm_seg_from_gdt(gdt, sizeof(gdt) - 1, 0);
+	cr_assert_eq(z.attrib, 0, "null selector is unusable");
+	z = svm_seg_from_gdt(gdt, 0x17, 0x18);
+	cr_assert_eq(z.attrib, 0, "beyond the GDT limit is unusable");
+	cr_assert_eq(z.selector, 0x18);
+	z = svm_seg_from_gdt(gdt, sizeof(gdt) - 1, 0x0c);
+	cr_assert_eq(z.attrib, 0, "LDT selector (TI=1) is not decoded from the GDT");
+	z = svm_seg_from_gdt(gdt, sizeof(gdt) - 1, 0x13);
+	cr_assert_eq(z.attrib, 0xc93, "RPL bits do not change the index");
+}
+
+static unsigned int check(const char **why)
+{
+	return svm_vmcb_check(&vmcb, why, 4);
+}
+
+Test(svm, built_vmcb_passes_vmrun_checks)
+{
+	const char *why[4];
+
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(check(why), 0, "first: %s", why[0]);
+	s.nested_paging = true;
+	s.n_cr3 = 0x224000;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(check(why), 0, "first: %s", why[0]);
+}
+
+Test(svm, vmrun_checks_name_what_fails)
+{
+	const char *why[4];
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.control.intercept_misc2 &= ~SVM_INTERCEPT_VMRUN;
+	cr_assert_eq(check(why), 1);
+	cr_assert(strstr(why[0], "VMRUN intercept"), "%s", why[0]);
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.control.guest_asid = 0;
+	cr_assert_eq(check(why), 1);
+	cr_assert(strstr(why[0], "ASID"), "%s", why[0]);
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.save.efer &= ~(uint64_t)EFER_SVME;
+	cr_assert_eq(check(why), 1);
+	cr_assert(strstr(why[0], "SVME"), "%s", why[0]);
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.save.cs.attrib |= SVM_SEG_DB;
+	cr_assert_eq(check(why), 1);
+	cr_assert(strstr(why[0], "CS.L and CS.D"), "%s", why[0]);
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.save.cr4 &= ~(uint64_t)CR4_PAE;
+	cr_assert_eq(check(why), 1);
+	cr_assert(strstr(why[0], "CR4.PAE=0"), "%s", why[0]);
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.save.cr0 |= 1u << 29;   /* NW without CD */
+	vmcb.control.tlb_control = 2;
+	cr_assert_eq(check(why), 2);
+	cr_assert(strstr(why[0], "CR0.NW"), "%s", why[0]);
+	cr_assert(strstr(why[1], "TLB_CONTROL"), "%s", why[1]);
+}
+
+Test(svm, vmrun_checks_count_beyond_max)
+{
+	const char *why[1];
+
+	svm_vmcb_build(&vmcb, &s);
+	vmcb.control.guest_asid = 0;
+	vmcb.control.intercept_misc2 = 0;
+	vmcb.save.efer = 0;
+	cr_assert_eq(svm_vmcb_check(&vmcb, why, 1), 3, "all failures are counted");
+	cr_assert(strstr(why[0], "SVME"));
+}
+
+Test(svm, exit_names_known_codes)
+{
+	cr_assert_str_eq(svm_exit_name(VMEXIT_VMMCALL), "VMEXIT_VMMCALL");
+	cr_assert_str_eq(svm_exit_name(0x81), "VMEXIT_VMMCALL");
+	cr_assert_str_eq(svm_exit_name(VMEXIT_VMRUN), "VMEXIT_VMRUN");
+	cr_assert_str_eq(svm_exit_name(VMEXIT_HLT), "VMEXIT_HLT");
+	cr_assert_str_eq(svm_exit_name(VMEXIT_SHUTDOWN), "VMEXIT_SHUTDOWN");
+	cr_assert_str_eq(svm_exit_name(VMEXIT_NPF), "VMEXIT_NPF");
+	cr_assert_str_eq(svm_exit_name(0x000), "VMEXIT_CR0_READ");
+	cr_assert_str_eq(svm_exit_name(0x013), "VMEXIT_CR3_WRITE");
+	cr_assert_str_eq(svm_exit_name(0x01f), "VMEXIT_CR15_WRITE");
+	cr_assert_str_eq(svm_exit_name(0x027), "VMEXIT_DR7_READ");
+	cr_assert_str_eq(svm_exit_name(0x040), "VMEXIT_EXCP0");
+	cr_assert_str_eq(svm_exit_name(0x04e), "VMEXIT_EXCP14");
+	cr_assert_str_eq(svm_exit_name(0x053), "VMEXIT_EXCP19");
+	cr_assert_str_eq(svm_exit_name(0x054), "VMEXIT_EXCP20");
+	cr_assert_str_eq(svm_exit_name(0x05f), "VMEXIT_EXCP31");
+	cr_assert_str_eq(svm_exit_name(0x072), "VMEXIT_CPUID");
+	cr_assert_str_eq(svm_exit_name(0x07b), "VMEXIT_IOIO");
+	cr_assert_str_eq(svm_exit_name(0x09f), "VMEXIT_CR15_WRITE_TRAP");
+	cr_assert_str_eq(svm_exit_name(0x403), "VMEXIT_VMGEXIT");
+}
+
+Test(svm, exit_names_negative_codes)
+{
+	cr_assert_str_eq(svm_exit_name(VMEXIT_INVALID), "VMEXIT_INVALID");
+	cr_assert_str_eq(svm_exit_name((uint64_t)-1), "VMEXIT_INVALID");
+	cr_assert_str_eq(svm_exit_name((uint64_t)-2), "VMEXIT_BUSY");
+	cr_assert_str_eq(svm_exit_name(VMEXIT_INVALID_PMC), "VMEXIT_INVALID_PMC");
+}
+
+Test(svm, exit_names_unknown_codes)
+{
+	cr_assert_null(svm_exit_name(0x0a7));
+	cr_assert_null(svm_exit_name(0x0ff));
+	cr_assert_null(svm_exit_name(0x3ff));
+	cr_assert_null(svm_exit_name(0x404));
+	cr_assert_null(svm_exit_name((uint64_t)-5));
+	cr_assert_null(svm_exit_name(0xffffffffull), "-1 only as a 64-bit code");
+	cr_assert_null(svm_exit_name(1ull << 32));
+}
+
+Test(svm, exit_names_table_has_no_gaps)
+{
+	for (uint64_t c = 0; c <= 0xa6; c++)
+		cr_assert_not_null(svm_exit_name(c), "code 0x%lx", (unsigned long)c);
+}
