@@ -1,0 +1,253 @@
+// SPDX-License-Identifier: MIT
+/*
+ * libFuzzer harness: the VMM's message state machine, driven end to end
+ * without KVM. vmm/run.c is linked as is; this file stands in for vmm/kvm.c
+ * (kvm_ioctl, vcpu_describe) and plays a guest whose every exit comes from
+ * the input. After the run: verdict_finish(), the exit code, and both
+ * formats rendered, so hostile strings pass through the renderers too.
+ *
+ * Input: u16 RAM length, that many bytes of guest RAM (placed at GPA 0; an
+ * 8 KiB scratch area follows, ending at the end of the allocation), then
+ * 16-byte exit records { u8 kind; u8 type; u16 len; u32 arg; u64 val }:
+ *   kind  0-3  OUT dword to the message port, data = val (a raw GPA)
+ *   kind  4-7  a well-formed message built in scratch: type, arg, val0 = val,
+ *              str0 = len bytes of RAM (sent as is: the decoder sanitizes)
+ *   kind  8    any other port I/O (port, size, direction, count from the record)
+ *   kind  9    HLT              kind 10  MMIO        kind 11  SHUTDOWN
+ *   kind 12    INTERNAL_ERROR   kind 13  FAIL_ENTRY  kind 14  KVM_RUN fails (EFAULT)
+ *   other      an unknown exit reason
+ * When the records run out, the guest halts.
+ */
+#include <errno.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "channel.h"
+#include "kvm.h"
+#include "run.h"
+#include "format.h"
+#include "verdict.h"
+
+#define SCRATCH 8192
+
+struct rec { uint8_t kind, type; uint16_t len; uint32_t arg; uint64_t val; } __attribute__((packed));
+
+static const uint8_t *recs;
+static size_t n_recs, next_rec;
+static size_t ram_len;
+
+void vcpu_describe(struct vm *vm, char *buf, size_t len)
+{
+	(void)vm;
+	snprintf(buf, len, "RIP=0x0 (fuzz)\ncode at RIP: \"\\ \x01");
+}
+
+static void build_msg(struct vm *vm, const struct rec *r)
+{
+	uint16_t slen = r->len % (SCRATCH - NVM_MSG_HDR_SIZE);
+	struct nvm_msg h;
+
+	if (NVM_MSG_HDR_SIZE + slen > NVM_MSG_MAX)
+		slen = NVM_MSG_MAX - NVM_MSG_HDR_SIZE;
+	if (slen > ram_len)
+		slen = (uint16_t)ram_len;
+	memset(&h, 0, sizeof(h));
+	h.magic = NVM_MSG_MAGIC;
+	h.type = r->type;
+	h.arg = r->arg;
+	h.size = (uint16_t)(NVM_MSG_HDR_SIZE + slen);
+	h.str_len[0] = slen;
+	h.val[0] = r->val;
+	memcpy(vm->mem + ram_len, &h, sizeof(h));
+	memcpy(vm->mem + ram_len + NVM_MSG_HDR_SIZE, vm->mem, slen);
+}
+
+/*
+ * Known bug, reported to the owner of vmm/run.c (regression input:
+ * corpus/run/regress-stage-end-minus-one, test: tests/unit/test_regress_run.c):
+ * NVM_MSG_STAGE_END with arg 0xffffffff while no stage is open passes the
+ * check "(int)arg != open_stage" (-1 == -1), and verdict_set() then writes
+ * the guest's strings to v->stage[-1], before the verdict. Until run.c is
+ * fixed, such a message becomes a halt here so the fuzzer can go on past
+ * it; -DFUZZ_STRICT_RUN sends it as is.
+ */
+static bool known_bug_stage_end_minus_one(struct vm *vm, const struct rec *r)
+{
+#ifdef FUZZ_STRICT_RUN
+	(void)vm, (void)r;
+	return false;
+#else
+	static struct chan_msg m;
+	char err[256];
+	uint64_t gpa = r->kind >= 4 ? ram_len : (uint32_t)r->val;
+
+	if (r->kind >= 4)
+		build_msg(vm, r);
+	return chan_decode(vm->mem, vm->mem_size, gpa, &m, err, sizeof(err)) == 0 &&
+	       m.type == NVM_MSG_STAGE_END && m.arg == UINT32_MAX;
+#endif
+}
+
+int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
+{
+	extern struct vm *fuzz_vm;
+	struct vm *vm = fuzz_vm;
+	struct kvm_run *run = vm->run;
+	struct rec r;
+	uint32_t gpa;
+
+	(void)fd, (void)arg;
+	if (req != KVM_RUN)
+		abort();
+	if (next_rec >= n_recs) {
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	}
+	memcpy(&r, recs + next_rec++ * sizeof(r), sizeof(r));
+	if (r.kind <= 7 && known_bug_stage_end_minus_one(vm, &r))
+		r.kind = 9;                    /* halt instead (see above) */
+	memset(&run->io, 0, sizeof(run->io) > sizeof(run->mmio) ? sizeof(run->io) : sizeof(run->mmio));
+	switch (r.kind) {
+	case 0 ... 7:
+		if (r.kind >= 4) {
+			build_msg(vm, &r);
+			gpa = (uint32_t)ram_len;
+		} else {
+			gpa = (uint32_t)r.val;
+		}
+		run->exit_reason = KVM_EXIT_IO;
+		run->io.direction = KVM_EXIT_IO_OUT;
+		run->io.size = 4;
+		run->io.port = NVM_PORT_MSG;
+		run->io.count = 1;
+		run->io.data_offset = 1024;
+		memcpy((uint8_t *)run + 1024, &gpa, 4);
+		return 0;
+	case 8:
+		run->exit_reason = KVM_EXIT_IO;
+		run->io.direction = r.type & 1;
+		run->io.size = (uint8_t)(r.len & 0xff);
+		run->io.port = (uint16_t)r.arg;
+		run->io.count = r.arg >> 16;
+		/* Any offset: the VMM must refuse one that points outside kvm_run. */
+		run->io.data_offset = r.val;
+		return 0;
+	case 9:
+		run->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	case 10:
+		run->exit_reason = KVM_EXIT_MMIO;
+		run->mmio.phys_addr = r.val;
+		run->mmio.len = r.len % 9;
+		run->mmio.is_write = r.type & 1;
+		return 0;
+	case 11:
+		run->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	case 12:
+		run->exit_reason = KVM_EXIT_INTERNAL_ERROR;
+		run->internal.suberror = r.arg;
+		return 0;
+	case 13:
+		run->exit_reason = KVM_EXIT_FAIL_ENTRY;
+		run->fail_entry.hardware_entry_failure_reason = r.val;
+		return 0;
+	case 14:
+		snprintf(err, KVM_ERR_MAX, "%s: %s", name, strerror(EFAULT));
+		errno = EFAULT;
+		return -1;
+	default:
+		run->exit_reason = 1000u + r.kind;
+		return 0;
+	}
+}
+
+struct vm *fuzz_vm;
+
+static void check_rendered(const char *text, size_t len)
+{
+	for (size_t i = 0; i < len; i++) {
+		unsigned char c = (unsigned char)text[i];
+		if (c == 0 || (c < 0x20 && c != '\n'))
+			abort();   /* JSON strings escape every control byte */
+	}
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	static struct verdict v;
+	static struct vm vm;
+	uint16_t n;
+	char *out = NULL;
+	size_t out_len = 0;
+
+	if (size < 2)
+		return 0;
+	memcpy(&n, data, 2);
+	data += 2, size -= 2;
+	ram_len = n < size ? n : size;
+	recs = data + ram_len;
+	n_recs = (size - ram_len) / sizeof(struct rec);
+	next_rec = 0;
+
+	memset(&vm, 0, sizeof(vm));
+	vm.mem_size = ram_len + SCRATCH;
+	vm.mem = calloc(1, vm.mem_size);
+	vm.run_size = 4096;
+	vm.run = calloc(1, vm.run_size);
+	vm.vcpu_fd = -1;
+	if (!vm.mem || !vm.run)
+		abort();
+	memcpy(vm.mem, data, ram_len);
+	fuzz_vm = &vm;
+
+	verdict_init(&v, "amd");
+	verdict_set(&v, NVM_STAGE_HOST_KVM, NVM_PASS, "fuzz", NULL);
+	verdict_set(&v, NVM_STAGE_HOST_NESTED, NVM_PASS, "fuzz", NULL);
+	struct run_ctx c = { .vm = &vm, .v = &v, .timeout_s = 0 };
+	run_vcpu(&c);
+	if (v.end == RUN_NOT_STARTED)
+		abort();                       /* every run ends with a reason */
+	if (v.end != RUN_DONE && !v.end_reason[0])
+		abort();
+	verdict_finish(&v);
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		if (v.stage[i].status >= NVM_STATUS_MAX)
+			abort();               /* nothing left pending */
+	int code = verdict_exit_code(&v);
+	if (code != EXIT_PASS && code != EXIT_FAIL && code != EXIT_SKIP)
+		abort();
+	/*
+	 * A broken run never passes. Known hole, reported to the owner of
+	 * vmm/verdict.c: when L1 reported every stage and then broke before
+	 * NVM_MSG_DONE (corpus/run/seed-all-pass-then-triple-fault), no stage is
+	 * left to blame and the exit code is 0. Until verdict_finish() fails
+	 * the run for that, this check skips that one shape; build with
+	 * -DFUZZ_STRICT_VERDICT to check it too.
+	 */
+	bool all_reported = true;
+	for (int i = NVM_STAGE_FIRST_L1; i < NVM_STAGE_COUNT; i++)
+		all_reported &= v.stage[i].begun;
+#ifdef FUZZ_STRICT_VERDICT
+	all_reported = false;
+#endif
+	if (v.end != RUN_DONE && v.end != RUN_INTERRUPTED && code == EXIT_PASS && !all_reported)
+		abort();
+
+	FILE *f = open_memstream(&out, &out_len);
+	format_json(&v, f);
+	fclose(f);
+	check_rendered(out, out_len);
+	free(out);
+	out = NULL;
+	f = open_memstream(&out, &out_len);
+	format_text(&v, f, false);
+	fclose(f);
+	free(out);
+
+	verdict_free(&v);
+	free(vm.mem);
+	free(vm.run);
+	return 0;
+}
