@@ -344,6 +344,8 @@ enum nvm_status svm_run_l2(struct stage_result *r, bool nested_paging, unsigned 
 				  svm_caps.nasid);
 	if (iterations > MAX_ROUNDS)
 		iterations = MAX_ROUNDS;
+	if (!iterations)
+		iterations = 1;   /* a pass must rest on at least one round trip */
 
 	/* The VMCB: L1's state, the stub's entry point, intercepts, ASID. */
 	svm_l2_alloc();
