@@ -111,13 +111,15 @@ void format_ktap(const struct verdict *v, FILE *out)
 	int n = format_levels(levels, FORMAT_LEVELS_MAX);
 	const struct host_facts *h = &v->host;
 	int code = verdict_exit_code(v);
+	char line[256];
 
 	/* The plan must follow the version line directly (kunit.py looks for it there). */
 	fprintf(out, "KTAP version 1\n1..%d\n", n);
-	fprintf(out, "# nestvmm: %s nested virtualization on %s (%s), KVM backend %s, outer hypervisor %s\n",
-		v->arch, h->cpu_vendor[0] ? h->cpu_vendor : "unknown vendor",
-		h->cpu_model[0] ? h->cpu_model : "unknown model",
-		h->kvm_module[0] ? h->kvm_module : "none", h->hypervisor[0] ? h->hypervisor : "none");
+	snprintf(line, sizeof(line), "%s nested virtualization on %s (%s), KVM backend %s, outer hypervisor %s",
+		 v->arch, h->cpu_vendor[0] ? h->cpu_vendor : "unknown vendor",
+		 h->cpu_model[0] ? h->cpu_model : "unknown model",
+		 h->kvm_module[0] ? h->kvm_module : "none", h->hypervisor[0] ? h->hypervisor : "none");
+	ktap_diag(out, "", "nestvmm: ", line);  /* host strings are not trusted either */
 	for (int i = 0; i < n; i++)
 		ktap_level(out, v, &levels[i], i + 1);
 	if (v->end != RUN_DONE && v->end != RUN_NOT_STARTED)
