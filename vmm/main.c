@@ -142,7 +142,7 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 		   const struct vendor_host *vh, const struct options *o,
 		   const uint8_t *img, uint64_t entry)
 {
-	static struct cpuid_table table;
+	static struct cpuid_table table, sent;
 	struct fdt_run run = {
 		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
 		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = o->hostile,
@@ -157,21 +157,18 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 		goto setup_failed;
 	TRACE("KVM_CREATE_VM, %lu MiB of RAM at GPA 0 (KVM_SET_USER_MEMORY_REGION), "
 	      "KVM_CREATE_VCPU 0", o->mem_size >> 20);
+	sent = table;
+	if (vcpu_set_cpuid(&vm, &table, err))
+		goto setup_failed;
+	TRACE("KVM_SET_CPUID2 with %u leaves, read back with KVM_GET_CPUID2", sent.n);
+	if (trace_on)
+		trace_cpuid_readback(&sent, &table);
+	/* After CPUID: KVM checks EFER (LME, NXE) against the guest's CPUID. */
 	if (vcpu_enter_long_mode(&vm, entry, NVM_FDT_BASE, err))
 		goto setup_failed;
 	TRACE("boot page tables at 0x%llx (identity map of 4 GiB, 2 MiB pages), GDT at 0x%llx; "
 	      "vCPU in 64-bit mode: CR0.PG=1 CR4.PAE=1 EFER.LME=LMA=1, RIP=0x%lx, RDI=0x%llx",
 	      NVM_BOOT_PML4, NVM_BOOT_GDT, entry, NVM_FDT_BASE);
-	if (trace_on) {
-		static struct cpuid_table sent;
-		sent = table;
-		if (vcpu_set_cpuid(&vm, &table, err))
-			goto setup_failed;
-		TRACE("KVM_SET_CPUID2 with %u leaves, read back with KVM_GET_CPUID2", sent.n);
-		trace_cpuid_readback(&sent, &table);
-	} else if (vcpu_set_cpuid(&vm, &table, err)) {
-		goto setup_failed;
-	}
 	elf_load(img, vm.mem);
 	TRACE("L1 image loaded (%s), entry 0x%lx", o->kernel ? o->kernel : "built-in", entry);
 	cpuid_expectations(&table, vh, &run);
