@@ -1,0 +1,227 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# Find the kernel commit that broke (or fixed) nested virtualization:
+#
+#   cd linux && git bisect start BAD GOOD
+#   git bisect run /path/to/nestvmm/scripts/bisect-kernel.sh --arch amd
+#
+# For the commit checked out in the kernel tree (the current directory, or
+# --source), build a small kernel with KVM and the vendor module, boot it as
+# the L0 of an emulated machine (scripts/l0: QEMU for AMD, Bochs for Intel)
+# and run `nestvmm --bisect` inside it. The exit code is git bisect's answer.
+set -euo pipefail
+
+readonly EXIT_GOOD=0 EXIT_BAD=1 EXIT_SKIP=125
+# Above 127 git bisect run stops: for mistakes that would hit every commit
+# alike (bad arguments, missing tools), skipping them all would be wrong.
+readonly EXIT_ABORT=128
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+
+usage() {
+	cat <<EOF
+usage: bisect-kernel.sh --arch amd|intel [options] [-- NESTVMM_ARGS...]
+
+Build the kernel source tree at its current commit with KVM, boot it as the
+L0 of an emulated machine, run nestvmm --bisect inside, exit for git bisect run.
+
+  --arch amd|intel   vendor: kvm_amd under QEMU, or kvm_intel under Bochs (required)
+  --source DIR       kernel source tree (default: the current directory)
+  --build-dir DIR    out-of-tree build directory, kept between commits so
+                     builds are incremental (default: ~/.cache/nestvmm/kbuild/NAME)
+  --jobs N           parallel make jobs (default: number of CPUs)
+  --set SYM=VALUE    one more kernel option (y, m, n, or a value); repeatable
+  --nestvmm PATH     static nestvmm binary (default: build/nestvmm of this repository)
+  --l0 PATH          L0 runner (default: scripts/l0/qemu-amd.sh or bochs-intel.sh)
+  --results DIR      keep the L0's console log and nestvmm's outputs here
+  --config-only      write the build directory's .config and stop (exit 0)
+  -- NESTVMM_ARGS    more nestvmm arguments (--bisect is always given)
+  -h, --help         this text
+
+Kernel config: x86_64_defconfig, then the tree's own scripts/config enables
+KVM and the vendor module as modules (KVM_AMD without SEV, so no ccp/PSP),
+module unloading (the L0 reloads KVM with nested=1), then make olddefconfig.
+Options that olddefconfig drops (missing dependencies) are an error.
+
+Exit status, as git bisect run reads it:
+    0  good: every nestvmm stage passed
+    1  bad:  a nesting stage failed (l1.enable onwards), or the L0 kernel
+             died while nestvmm was running (panic or reset: runner code 104)
+  125  skip: this commit cannot be tested: the config, kernel build or
+             module install failed, the L0 did not boot (101), KVM modules
+             did not load (102), the L0 timed out (103), or nestvmm could
+             not test nesting (its own 125: a stage skipped, setup failed)
+  128  abort the bisection: bad arguments, missing tools or nestvmm binary,
+             an L0 setup error (100) or nestvmm usage error (2), which would
+             hit every commit alike; 130 when interrupted
+EOF
+}
+
+say() { printf 'bisect-kernel: %s\n' "$*" >&2; }
+abort() {
+	say "error: $*"
+	exit "$EXIT_ABORT"
+}
+skip() {
+	say "cannot test this commit: $*"
+	exit "$EXIT_SKIP"
+}
+
+ARCH="" SOURCE=$PWD BUILD_DIR="" JOBS="" NESTVMM="$REPO/build/nestvmm" L0="" RESULTS=""
+CONFIG_ONLY=0
+SETS=()
+NESTVMM_ARGS=()
+
+parse_args() {
+	while [[ $# -gt 0 ]]; do
+		case $1 in
+		--arch | --source | --build-dir | --jobs | --set | --nestvmm | --l0 | --results)
+			[[ $# -ge 2 ]] || abort "$1 needs a value (see --help)"
+			;;
+		esac
+		case $1 in
+		--arch) ARCH=$2 ;;
+		--source) SOURCE=$2 ;;
+		--build-dir) BUILD_DIR=$2 ;;
+		--jobs)
+			[[ $2 =~ ^[1-9][0-9]*$ ]] || abort "--jobs takes a positive number, not '$2'"
+			JOBS=$2
+			;;
+		--set)
+			[[ $2 =~ ^[A-Z0-9_]+=.+$ ]] || abort "--set takes SYMBOL=VALUE (no CONFIG_ prefix needed), not '$2'"
+			SETS+=("${2#CONFIG_}")
+			;;
+		--nestvmm) NESTVMM=$2 ;;
+		--l0) L0=$2 ;;
+		--results) RESULTS=$2 ;;
+		--config-only) CONFIG_ONLY=1 ;;
+		-h | --help)
+			usage
+			exit 0
+			;;
+		--)
+			shift
+			NESTVMM_ARGS=("$@")
+			break
+			;;
+		*) abort "unknown option '$1' (see --help)" ;;
+		esac
+		case $1 in
+		--config-only) shift ;;
+		*) shift 2 ;;
+		esac
+	done
+	case $ARCH in
+	amd) VENDOR_SYM=KVM_AMD CPU_SYM=CPU_SUP_AMD L0=${L0:-$REPO/scripts/l0/qemu-amd.sh} ;;
+	intel) VENDOR_SYM=KVM_INTEL CPU_SYM=CPU_SUP_INTEL L0=${L0:-$REPO/scripts/l0/bochs-intel.sh} ;;
+	"") abort "--arch amd|intel is required" ;;
+	*) abort "--arch must be amd or intel, not '$ARCH'" ;;
+	esac
+	[[ -f $SOURCE/Makefile && -x $SOURCE/scripts/config && -d $SOURCE/arch/x86 ]] ||
+		abort "$SOURCE is not a kernel source tree (no Makefile, scripts/config or arch/x86)"
+	# Out-of-tree builds (O=) refuse a source tree that was configured in place.
+	[[ ! -e $SOURCE/.config ]] || abort "$SOURCE has a .config: run make mrproper there (builds go to --build-dir)"
+	SOURCE=$(cd "$SOURCE" && pwd)
+	BUILD_DIR=${BUILD_DIR:-${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbuild/$(basename "$SOURCE")}
+	JOBS=${JOBS:-$(nproc)}
+	if [[ $CONFIG_ONLY == 0 ]]; then
+		[[ -x $NESTVMM ]] || abort "nestvmm binary not found: $NESTVMM (build it, or give --nestvmm)"
+		[[ -x $L0 ]] || abort "L0 runner not found: $L0"
+	fi
+}
+
+# make_kernel TARGET...: make in the source tree, building into BUILD_DIR.
+make_kernel() {
+	"${MAKE:-make}" -C "$SOURCE" O="$BUILD_DIR" "$@"
+}
+
+# The options a nested L0 needs, as arguments to the tree's scripts/config.
+config_args() {
+	local s
+	printf '%s\n' --enable "$CPU_SYM" --enable VIRTUALIZATION --module KVM --module "$VENDOR_SYM" \
+		--enable MODULES --enable MODULE_UNLOAD --disable MODULE_SIG --disable MODULE_COMPRESS \
+		--enable BLK_DEV_INITRD --enable RD_GZIP --enable DEVTMPFS --enable SERIAL_8250_CONSOLE
+	[[ $ARCH != amd ]] || printf '%s\n' --disable KVM_AMD_SEV
+	for s in "${SETS[@]}"; do
+		case ${s#*=} in
+		y) printf '%s\n' --enable "${s%%=*}" ;;
+		m) printf '%s\n' --module "${s%%=*}" ;;
+		n) printf '%s\n' --disable "${s%%=*}" ;;
+		*) printf '%s\n' --set-val "${s%%=*}" "${s#*=}" ;;
+		esac
+	done
+}
+
+# After olddefconfig: what we asked for must still be there.
+check_config() {
+	local want=("KVM=m" "$VENDOR_SYM=m" "MODULE_UNLOAD=y" "BLK_DEV_INITRD=y") s missing=()
+	for s in "${SETS[@]}"; do
+		case ${s#*=} in
+		n) grep -q "^CONFIG_${s%%=*}=" "$BUILD_DIR/.config" && missing+=("${s%%=*} is set, want n") ;;
+		*) want+=("$s") ;;
+		esac
+	done
+	for s in "${want[@]}"; do
+		grep -qxF "CONFIG_$s" "$BUILD_DIR/.config" ||
+			grep -qxF "CONFIG_${s%%=*}=\"${s#*=}\"" "$BUILD_DIR/.config" || missing+=("$s")
+	done
+	[[ ${#missing[@]} == 0 ]] || skip "make olddefconfig dropped: ${missing[*]} (dependencies not met at this commit?)"
+}
+
+configure() {
+	local args
+	mkdir -p "$BUILD_DIR" || abort "cannot create build directory $BUILD_DIR"
+	say "configuring $SOURCE ($(git -C "$SOURCE" rev-parse --short HEAD 2>/dev/null || echo 'not a git tree')) in $BUILD_DIR"
+	make_kernel x86_64_defconfig >&2 || skip "make x86_64_defconfig failed"
+	mapfile -t args < <(config_args)
+	"$SOURCE/scripts/config" --file "$BUILD_DIR/.config" "${args[@]}" || skip "scripts/config failed"
+	make_kernel olddefconfig >&2 || skip "make olddefconfig failed"
+	check_config
+}
+
+build() {
+	say "building bzImage and modules with $JOBS jobs"
+	make_kernel -j"$JOBS" bzImage modules >&2 || skip "kernel build failed"
+	rm -rf "$BUILD_DIR/nestvmm-modules"
+	make_kernel INSTALL_MOD_PATH="$BUILD_DIR/nestvmm-modules" INSTALL_MOD_STRIP=1 modules_install >&2 ||
+		skip "modules_install failed"
+	[[ -f $BUILD_DIR/arch/x86/boot/bzImage ]] || skip "no arch/x86/boot/bzImage after the build"
+}
+
+# bisect_code L0_EXIT: the L0 runner's exit code (nestvmm's own when it ran) as git bisect's answer.
+bisect_code() {
+	case $1 in
+	0) echo "$EXIT_GOOD" ;;
+	1 | 104) echo "$EXIT_BAD" ;;
+	2 | 100) echo "$EXIT_ABORT" ;;
+	130) echo 130 ;;
+	*) echo "$EXIT_SKIP" ;;    # 125 and 101-103, and nestvmm codes --bisect never gives
+	esac
+}
+
+answer() {
+	case $1 in
+	0) echo good ;;
+	1) echo bad ;;
+	125) echo skip ;;
+	*) echo "abort the bisection" ;;
+	esac
+}
+
+main() {
+	local rc=0 code l0_args
+	parse_args "$@"
+	configure
+	[[ $CONFIG_ONLY == 0 ]] || exit 0
+	build
+	l0_args=(--kernel "$BUILD_DIR/arch/x86/boot/bzImage" --modules "$BUILD_DIR/nestvmm-modules"
+		--nestvmm "$NESTVMM")
+	[[ -z $RESULTS ]] || l0_args+=(--results "$RESULTS")
+	say "running nestvmm --bisect ${NESTVMM_ARGS[*]} in the L0 ($L0)"
+	"$L0" "${l0_args[@]}" -- --bisect "${NESTVMM_ARGS[@]}" || rc=$?
+	code=$(bisect_code "$rc")
+	say "L0 runner exit $rc: $(answer "$code") ($code)"
+	exit "$code"
+}
+
+main "$@"

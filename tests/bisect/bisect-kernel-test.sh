@@ -1,0 +1,187 @@
+#!/usr/bin/env bash
+# SPDX-License-Identifier: MIT
+# scripts/bisect-kernel.sh without building a kernel: a fixture tree with a
+# fake scripts/config, a fake make (MAKE=) and a fake L0 runner (--l0) that
+# log what they are asked to do and fail on demand.
+#   bisect-kernel-test.sh args|config|build|exit-codes
+set -euo pipefail
+
+here=$(cd "$(dirname "$0")" && pwd)
+script=$here/../../scripts/bisect-kernel.sh
+work=$(mktemp -d "${TMPDIR:-/tmp}/nestvmm-bisect-kernel.XXXXXX")
+trap 'rm -rf "$work"' EXIT
+log=$work/log
+fails=0
+
+# --- fixtures ----------------------------------------------------------------
+tree=$work/linux
+mkdir -p "$tree/scripts" "$tree/arch/x86"
+echo '# fixture: not a real kernel Makefile' > "$tree/Makefile"
+# scripts/config: log the arguments and apply them to the .config, as the
+# real one does for the operations bisect-kernel.sh uses.
+cat > "$tree/scripts/config" <<'SH'
+#!/bin/sh
+echo "scripts/config $*" >> "$FAKE_LOG"
+[ "$1" = --file ] || { echo "fake scripts/config: no --file" >&2; exit 1; }
+file=$2; shift 2
+while [ $# -gt 0 ]; do
+	sym=CONFIG_${2#CONFIG_}
+	sed -i "/^$sym=/d; /^# $sym is not set/d" "$file"
+	case $1 in
+	--enable) echo "$sym=y" >> "$file"; shift 2 ;;
+	--module) echo "$sym=m" >> "$file"; shift 2 ;;
+	--disable) echo "# $sym is not set" >> "$file"; shift 2 ;;
+	--set-val) echo "$sym=$3" >> "$file"; shift 3 ;;
+	*) echo "fake scripts/config: unknown $1" >&2; exit 1 ;;
+	esac
+done
+SH
+chmod +x "$tree/scripts/config"
+# make: defconfig writes a small .config, olddefconfig drops $FAKE_DROP,
+# bzImage writes the image; FAKE_FAIL=TARGET makes that target fail.
+cat > "$work/make" <<'SH'
+#!/bin/sh
+echo "make $*" >> "$FAKE_LOG"
+out= mod=
+for a; do
+	case $a in
+	O=*) out=${a#O=} ;;
+	INSTALL_MOD_PATH=*) mod=${a#INSTALL_MOD_PATH=} ;;
+	esac
+done
+for a; do
+	[ "$a" != "${FAKE_FAIL:-none}" ] || exit 2
+	case $a in
+	x86_64_defconfig) printf 'CONFIG_X86_64=y\nCONFIG_MODULES=y\nCONFIG_BLK_DEV_INITRD=y\n# CONFIG_KVM is not set\n' > "$out/.config" ;;
+	olddefconfig) [ -z "${FAKE_DROP:-}" ] || sed -i "/^CONFIG_$FAKE_DROP=/d" "$out/.config" ;;
+	bzImage) mkdir -p "$out/arch/x86/boot" && echo image > "$out/arch/x86/boot/bzImage" ;;
+	modules_install) mkdir -p "$mod/lib/modules/6.1.0/kernel/arch/x86/kvm" && : > "$mod/lib/modules/6.1.0/kernel/arch/x86/kvm/kvm.ko" ;;
+	esac
+done
+SH
+chmod +x "$work/make"
+# The L0 runner: log the arguments, exit with $FAKE_L0_EXIT.
+cat > "$work/l0" <<'SH'
+#!/bin/sh
+echo "l0 $*" >> "$FAKE_LOG"
+exit "${FAKE_L0_EXIT:-0}"
+SH
+chmod +x "$work/l0"
+printf '#!/bin/sh\nexit 0\n' > "$work/nestvmm"
+chmod +x "$work/nestvmm"
+
+export FAKE_LOG=$log MAKE=$work/make NESTVMM_CACHE=$work/cache
+
+# run WANT_EXIT NAME ARGS...: bisect-kernel.sh's exit code must be WANT_EXIT.
+run() {
+	local want=$1 name=$2 rc=0
+	shift 2
+	: > "$log"
+	bash "$script" "$@" > "$work/out" 2>&1 || rc=$?
+	if [[ $rc == "$want" ]]; then
+		echo "ok: $name: exit $rc"
+	else
+		echo "FAIL: $name: exit $rc, want $want"
+		sed 's/^/    /' "$work/out"
+		fails=$((fails + 1))
+	fi
+}
+
+# expect WHAT PATTERN FILE: grep -E for PATTERN must find a line.
+expect() {
+	if grep -qE -- "$2" "$3"; then
+		echo "ok:   $1"
+	else
+		echo "FAIL:   $1: no line matching '$2' in:"
+		sed 's/^/    /' "$3"
+		fails=$((fails + 1))
+	fi
+}
+expect_not() {
+	if grep -qE -- "$2" "$3"; then
+		echo "FAIL:   $1: a line matches '$2':"
+		sed 's/^/    /' "$3"
+		fails=$((fails + 1))
+	else
+		echo "ok:   $1"
+	fi
+}
+
+common=(--source "$tree" --build-dir "$work/build" --nestvmm "$work/nestvmm" --l0 "$work/l0")
+
+case ${1:-} in
+args)
+	run 0 help --help
+	expect "help lists the exit codes" '^  125  skip' "$work/out"
+	run 128 "no --arch" "${common[@]}"
+	expect "says --arch is required" 'arch amd\|intel is required' "$work/out"
+	run 128 "bad --arch" "${common[@]}" --arch arm
+	run 128 "unknown option" "${common[@]}" --arch amd --frobnicate
+	run 128 "option without its value" "${common[@]}" --arch
+	run 128 "--jobs 0" "${common[@]}" --arch amd --jobs 0
+	run 128 "--set without =" "${common[@]}" --arch amd --set KASAN
+	run 128 "not a kernel tree" --arch amd --source "$work" --nestvmm "$work/nestvmm" --l0 "$work/l0"
+	run 128 "missing nestvmm" --arch amd --source "$tree" --build-dir "$work/build" --nestvmm "$work/none" --l0 "$work/l0"
+	run 128 "missing L0 runner" --arch amd --source "$tree" --build-dir "$work/build" --nestvmm "$work/nestvmm" --l0 "$work/none"
+	touch "$tree/.config"
+	run 128 "tree configured in place" "${common[@]}" --arch amd
+	expect "says to run mrproper" 'mrproper' "$work/out"
+	rm "$tree/.config"
+	expect_not "nothing was built for bad arguments" '^make' "$log"
+	# The default source is the current directory, as under git bisect run.
+	(cd "$tree" && run 0 "source defaults to the current directory" --arch amd --build-dir "$work/build" \
+		--config-only)
+	;;
+config)
+	run 0 "amd config" "${common[@]}" --arch amd --config-only
+	expect "defconfig first, out of tree" "^make -C $tree O=$work/build x86_64_defconfig\$" "$log"
+	expect "KVM and kvm_amd as modules" '^scripts/config --file .*/build/\.config .*--module KVM --module KVM_AMD( |$)' "$log"
+	expect "SEV off (no ccp/PSP needed)" '^scripts/config .*--disable KVM_AMD_SEV( |$)' "$log"
+	expect "module unloading on" '^scripts/config .*--enable MODULE_UNLOAD( |$)' "$log"
+	expect "olddefconfig last" "^make -C $tree O=$work/build olddefconfig\$" "$log"
+	[[ $(tail -n 1 "$log") == *olddefconfig ]] || { echo "FAIL:   olddefconfig is not the last step"; fails=$((fails + 1)); }
+	expect "the .config has KVM_AMD=m" '^CONFIG_KVM_AMD=m$' "$work/build/.config"
+	expect_not "--config-only builds nothing" 'bzImage|^l0' "$log"
+
+	run 0 "intel config" "${common[@]}" --arch intel --config-only
+	expect "KVM and kvm_intel as modules" '^scripts/config .*--module KVM --module KVM_INTEL( |$)' "$log"
+	expect "CPU_SUP_INTEL" '^scripts/config .*--enable CPU_SUP_INTEL' "$log"
+	expect_not "no AMD options for intel" 'KVM_AMD' "$log"
+
+	run 0 "--set options" "${common[@]}" --arch amd --config-only --set KASAN=y --set CONFIG_NR_CPUS=4 \
+		--set DEBUG_INFO=n --set E1000=m
+	expect "--set SYM=y" '^scripts/config .*--enable KASAN' "$log"
+	expect "--set SYM=m" '^scripts/config .*--module E1000' "$log"
+	expect "--set SYM=n" '^scripts/config .*--disable DEBUG_INFO' "$log"
+	expect "--set SYM=value (CONFIG_ prefix dropped)" '^scripts/config .*--set-val NR_CPUS 4' "$log"
+	expect "the .config has NR_CPUS=4" '^CONFIG_NR_CPUS=4$' "$work/build/.config"
+
+	FAKE_DROP=KVM_AMD run 125 "olddefconfig drops kvm_amd" "${common[@]}" --arch amd --config-only
+	expect "names the dropped option" 'dropped: KVM_AMD=m' "$work/out"
+	FAKE_DROP=KASAN run 125 "olddefconfig drops a --set option" "${common[@]}" --arch amd --config-only --set KASAN=y
+	FAKE_FAIL=x86_64_defconfig run 125 "defconfig fails" "${common[@]}" --arch amd --config-only
+	FAKE_FAIL=olddefconfig run 125 "olddefconfig fails" "${common[@]}" --arch amd --config-only
+	;;
+build)
+	run 0 "full run" "${common[@]}" --arch amd --jobs 3 --results "$work/res" -- --timeout 5 --format ktap
+	expect "bzImage and modules in one make" "^make -C $tree O=$work/build -j3 bzImage modules\$" "$log"
+	expect "modules installed into the build dir" "INSTALL_MOD_PATH=$work/build/nestvmm-modules .*modules_install" "$log"
+	expect "L0 gets kernel, modules, nestvmm, results, and --bisect first" \
+		"^l0 --kernel $work/build/arch/x86/boot/bzImage --modules $work/build/nestvmm-modules --nestvmm $work/nestvmm --results $work/res -- --bisect --timeout 5 --format ktap\$" "$log"
+	FAKE_FAIL=bzImage run 125 "kernel build fails" "${common[@]}" --arch amd
+	expect_not "no L0 after a failed build" '^l0' "$log"
+	FAKE_FAIL=modules_install run 125 "modules_install fails" "${common[@]}" --arch amd
+	expect_not "no L0 after a failed install" '^l0' "$log"
+	;;
+exit-codes)
+	# L0 runner exit -> git bisect answer (scripts/l0/README.md lists 100-104).
+	for pair in 0:0 1:1 125:125 2:128 4:125 100:128 101:125 102:125 103:125 104:1 130:130 143:125; do
+		FAKE_L0_EXIT=${pair%%:*} run "${pair#*:}" "L0 exit ${pair%%:*}" "${common[@]}" --arch amd
+	done
+	;;
+*)
+	echo "usage: bisect-kernel-test.sh args|config|build|exit-codes" >&2
+	exit 2
+	;;
+esac
+[[ $fails == 0 ]]
