@@ -18,7 +18,8 @@ import sys
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import expect  # noqa: E402
 
-kunit_dir, dir = sys.argv[1], sys.argv[2]
+# kunit.py changes into the kernel tree: hand it absolute paths.
+kunit_dir, dir = os.path.abspath(sys.argv[1]), os.path.abspath(sys.argv[2])
 ktap = os.path.join(dir, 'v.ktap')
 v, levels = expect.load(dir)
 c = expect.Checker('kunit.py parse')
