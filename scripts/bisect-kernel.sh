@@ -130,6 +130,18 @@ parse_args() {
 	fi
 }
 
+# Without these every commit's build would fail and be skipped: stop instead.
+check_tools() {
+	local t missing=()
+	[[ -z ${MAKE:-} ]] || return 0    # a stand-in make (tests) needs none of them
+	for t in make gcc flex bison bc perl; do
+		command -v "$t" > /dev/null || missing+=("$t")
+	done
+	echo '#include <gelf.h>' | gcc -E -x c - > /dev/null 2>&1 || missing+=("libelf headers (libelf-dev)")
+	[[ ${#missing[@]} == 0 ]] ||
+		abort "kernel build tools missing: ${missing[*]} (apt-get install build-essential flex bison bc libelf-dev libssl-dev)"
+}
+
 # make_kernel TARGET...: make in the source tree, building into BUILD_DIR.
 make_kernel() {
 	"${MAKE:-make}" -C "$SOURCE" O="$BUILD_DIR" "$@"
@@ -211,6 +223,7 @@ answer() {
 main() {
 	local rc=0 code l0_args
 	parse_args "$@"
+	check_tools
 	configure
 	[[ $CONFIG_ONLY == 0 ]] || exit 0
 	build
