@@ -55,6 +55,14 @@ const char *format_result_name(int code)
 	return code == EXIT_PASS ? "pass" : code == EXIT_FAIL ? "fail" : "skip";
 }
 
+int format_exit_code(const struct verdict *v)
+{
+	/* main() exits 128 + signal number when interrupted: say the same. */
+	if (v->end == RUN_INTERRUPTED && v->signal > 0)
+		return 128 + v->signal;
+	return verdict_exit_code(v);
+}
+
 /* stages.h lists the stages of a level together; a new name starts a new level. */
 int format_levels(struct level_span *spans, int max)
 {
@@ -139,12 +147,12 @@ static void json_field(FILE *out, const char *key, const char *value, const char
 void format_json(const struct verdict *v, FILE *out)
 {
 	const struct host_facts *h = &v->host;
-	int code = verdict_exit_code(v);
+	int code = format_exit_code(v);
 
 	fputs("{\n  ", out);
 	json_field(out, "tool", "nestvmm", ", ");
 	json_field(out, "arch", v->arch, ",\n  ");
-	json_field(out, "result", format_result_name(code), ", ");
+	json_field(out, "result", format_result_name(verdict_exit_code(v)), ", ");
 	fprintf(out, "\"exit_code\": %d, \"seconds\": %.6f,\n  ", code, v->seconds);
 	fputs("\"host\": {", out);
 	json_field(out, "cpu_vendor", h->cpu_vendor, ", ");

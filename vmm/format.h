@@ -46,5 +46,10 @@ int format_levels(struct level_span *spans, int max);
 const char *format_end_name(int run_end);
 /* "pass", "fail" or "skip" for an exit code of verdict_exit_code(). */
 const char *format_result_name(int exit_code);
+/*
+ * The exit code the formats report: verdict_exit_code(), or 128 + signal
+ * for an interrupted run, as main() exits (without --bisect).
+ */
+int format_exit_code(const struct verdict *v);
 
 #endif

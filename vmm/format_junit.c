@@ -99,7 +99,7 @@ static void junit_properties(FILE *out, const struct verdict *v, bool host)
 	xml_property(out, "arch", v->arch);
 	xml_property(out, "run.end", format_end_name(v->end));
 	xml_property(out, "run.reason", v->end_reason);
-	snprintf(num, sizeof(num), "%d", verdict_exit_code(v));
+	snprintf(num, sizeof(num), "%d", format_exit_code(v));
 	xml_property(out, "exit_code", num);
 	if (host) {
 		xml_property(out, "host.cpu_vendor", h->cpu_vendor);

@@ -110,7 +110,7 @@ void format_ktap(const struct verdict *v, FILE *out)
 	struct level_span levels[FORMAT_LEVELS_MAX];
 	int n = format_levels(levels, FORMAT_LEVELS_MAX);
 	const struct host_facts *h = &v->host;
-	int code = verdict_exit_code(v);
+	int code = format_exit_code(v);
 	char line[256];
 
 	/* The plan must follow the version line directly (kunit.py looks for it there). */
@@ -128,6 +128,6 @@ void format_ktap(const struct verdict *v, FILE *out)
 		ktap_diag(out, "", "l1 log: ", v->log[i]);
 	if (v->n_log_dropped)
 		fprintf(out, "# (%u L1 log lines dropped)\n", v->n_log_dropped);
-	fprintf(out, "# result: %s (exit code %d), %.3f s\n", format_result_name(code), code,
+	fprintf(out, "# result: %s (exit code %d), %.3f s\n", format_result_name(verdict_exit_code(v)), code,
 		v->seconds);
 }

@@ -140,7 +140,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	o->timeout_s = 10;
 	o->mem_size = 16ull << 20;
 	o->iterations = 32;
-	optind = 1;
+	optind = 0;     /* 0, not 1: glibc then also forgets a half-read "-xyz" of an earlier parse */
 	opterr = 0;
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
 		switch (c) {
@@ -218,7 +218,11 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			snprintf(err, errlen, "%s: needs an argument", argv[optind - 1]);
 			return -1;
 		default:
-			snprintf(err, errlen, "unknown option \"%s\"", argv[optind - 1]);
+			/* Inside a cluster ("-xyz") optind has not moved on: name the letter. */
+			if (optopt > 0 && optopt < 256)
+				snprintf(err, errlen, "unknown option \"-%c\"", optopt);
+			else
+				snprintf(err, errlen, "unknown option \"%s\"", argv[optind - 1]);
 			return -1;
 		}
 	}

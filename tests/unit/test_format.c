@@ -194,3 +194,16 @@ Test(format, xml_passes_valid_utf8)
 	cr_assert_str_eq(xml("caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80", false),
 			 "caf\xc3\xa9 \xe2\x82\xac \xf0\x9f\x98\x80");
 }
+
+Test(format, an_interrupted_run_reports_the_exit_status_of_the_process)
+{
+	mixed();
+	v.end = RUN_INTERRUPTED;
+	v.signal = 15;
+	cr_assert_eq(format_exit_code(&v), 143);
+	cr_assert(strstr(render(FORMAT_JSON), "\"exit_code\": 143,"), "%s", buf);
+	free(buf);
+	cr_assert(strstr(render(FORMAT_KTAP), "# result: fail (exit code 143)"), "%s", buf);
+	free(buf);
+	cr_assert(strstr(render(FORMAT_JUNIT), "<property name=\"exit_code\" value=\"143\"/>"), "%s", buf);
+}

@@ -118,3 +118,12 @@ Test(options, help_documents_formats_outputs_and_bisect)
 	cr_assert(strstr(options_usage, "--bisect"));
 	cr_assert(strstr(options_usage, "125"));
 }
+
+Test(options, unknown_short_option_is_named_and_forgotten)
+{
+	/* "-xyz": the message names -x, and the next parse starts afresh. */
+	cr_assert_eq(PARSE("-xyz"), -1);
+	cr_assert(strstr(err, "\"-x\""), "%s", err);
+	cr_assert_eq(PARSE("--format", "ktap"), 0, "%s", err);
+	cr_assert_eq(o.outputs[0].format, FORMAT_KTAP);
+}
