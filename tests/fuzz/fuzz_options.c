@@ -6,31 +6,12 @@
  * block of exactly its length, so a read past an argument is an ASan report.
  * A parse that succeeds must leave values inside their documented ranges.
  */
-#include <getopt.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "options.h"
 
 #define ARGS_MAX 64
-
-/*
- * options_parse() restarts getopt with optind = 1, which keeps glibc's
- * private "next char" pointer from an earlier parse that stopped inside a
- * cluster of short options ("-xyz"): the next parse would read the old,
- * freed argv. main() parses once, so only repeated parses (tests, this
- * harness) see it; reported to the owner of vmm/options.c. Until then,
- * reset getopt fully (optind = 0) between inputs.
- */
-static void getopt_reset(void)
-{
-	static char arg0[] = "reset";
-	static char *argv[] = { arg0, NULL };
-
-	optind = 0;
-	opterr = 0;
-	getopt_long(1, argv, ":", (const struct option[]){ { 0, 0, 0, 0 } }, NULL);
-}
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -67,7 +48,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		}
 	}
 
-	getopt_reset();
+	/* Parses follow one another: options_parse() must reset getopt fully (it
+	 * did not at first: a half-read "-xyz" leaked into the next parse). */
 	err[0] = '\0';
 	/* getopt_long may permute argv: hand it a copy, free the originals. */
 	char *copy[ARGS_MAX + 2];

@@ -1,0 +1,196 @@
+// SPDX-License-Identifier: MIT
+/*
+ * Regressions found by tests/fuzz/fuzz_run in the VMM's message state
+ * machine (vmm/run.c), driven here without KVM: this file stands in for
+ * vmm/kvm.c (kvm_ioctl, vcpu_describe), so the archive's kvm.o is not linked,
+ * and plays a guest whose exits come from a script.
+ */
+#include <criterion/criterion.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvm.h"
+#include "run.h"
+#include "verdict.h"
+
+#define RAM (64u << 10)
+#define MSG_GPA 0x1000
+
+struct step { uint16_t type; uint32_t arg; uint64_t val0; const char *str0; };
+
+static const struct step *script;
+static unsigned int n_steps, next_step;
+static struct vm vm;
+
+void vcpu_describe(struct vm *v, char *buf, size_t len)
+{
+	(void)v;
+	snprintf(buf, len, "RIP=0x0 (test)");
+}
+
+int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
+{
+	struct kvm_run *r = vm.run;
+	(void)fd, (void)arg, (void)name, (void)err;
+
+	cr_assert_eq(req, KVM_RUN);
+	if (next_step >= n_steps) {
+		r->exit_reason = KVM_EXIT_HLT;
+		return 0;
+	}
+	const struct step *s = &script[next_step++];
+	if (s->type == 0) {                    /* type 0: the guest triple-faults */
+		r->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	}
+	size_t slen = s->str0 ? strlen(s->str0) : 0;
+	struct nvm_msg h = { .magic = NVM_MSG_MAGIC, .type = s->type, .arg = s->arg,
+			     .size = (uint16_t)(NVM_MSG_HDR_SIZE + slen),
+			     .str_len = { (uint16_t)slen } };
+	h.val[0] = s->val0;
+	memcpy(vm.mem + MSG_GPA, &h, sizeof(h));
+	memcpy(vm.mem + MSG_GPA + NVM_MSG_HDR_SIZE, s->str0 ? s->str0 : "", slen);
+	r->exit_reason = KVM_EXIT_IO;
+	r->io.direction = KVM_EXIT_IO_OUT;
+	r->io.size = 4;
+	r->io.port = NVM_PORT_MSG;
+	r->io.count = 1;
+	r->io.data_offset = 1024;
+	uint32_t gpa = MSG_GPA;
+	memcpy((uint8_t *)r + 1024, &gpa, 4);
+	return 0;
+}
+
+/* The verdict with guard bytes on both sides: a stray stage write lands there. */
+static struct {
+	uint8_t before[sizeof(struct stage) * 2];
+	struct verdict v;
+	uint8_t after[sizeof(struct stage) * 2];
+} g;
+
+static void run_script(const struct step *s, unsigned int n)
+{
+	script = s, n_steps = n, next_step = 0;
+	memset(&g, 0, sizeof(g));
+	memset(&vm, 0, sizeof(vm));
+	vm.mem_size = RAM;
+	vm.mem = calloc(1, RAM);
+	vm.run_size = 4096;
+	vm.run = calloc(1, vm.run_size);
+	vm.vcpu_fd = -1;
+	cr_assert(vm.mem && vm.run);
+	verdict_init(&g.v, "amd");
+	struct run_ctx c = { .vm = &vm, .v = &g.v, .timeout_s = 0 };
+	run_vcpu(&c);
+	free(vm.mem);
+	free(vm.run);
+}
+
+/* Known, reported bugs run only when NESTVMM_KNOWN_BUGS=1 (an expected failure in ctest). */
+static void known_bug(const char *what)
+{
+	const char *e = getenv("NESTVMM_KNOWN_BUGS");
+	if (!e || strcmp(e, "1"))
+		cr_skip_test("known bug, reported, not fixed yet: %s", what);
+}
+
+static bool zero(const uint8_t *p, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		if (p[i])
+			return false;
+	return true;
+}
+
+/*
+ * corpus/run/regress-stage-end-minus-one: NVM_MSG_STAGE_END with arg
+ * 0xffffffff while no stage is open passed the check "(int)arg != open_stage"
+ * (-1 == -1), and verdict_set() wrote the guest's reason and details to
+ * v->stage[-1], in front of the verdict: memory corruption a guest controls.
+ * The fix belongs in vmm/run.c (not this test's owner's file): refuse a
+ * STAGE_END unless a stage is open and arg names it. Until then this is a
+ * known failure: skipped in the unit run, run by ctest as
+ * robustness.known-bug.run-stage-end-minus-one (WILL_FAIL, see
+ * tests/robustness/CMakeLists.txt). Once run.c is fixed, delete the
+ * known_bug() line and that ctest entry.
+ */
+Test(regress_run, stage_end_with_arg_minus_one_is_a_protocol_error)
+{
+	known_bug("STAGE_END with arg 0xffffffff writes v->stage[-1] (vmm/run.c)");
+	static const struct step s[] = {
+		{ NVM_MSG_LOG, 1, 0, "hello" },
+		{ NVM_MSG_STAGE_END, 0xffffffffu, NVM_PASS, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
+	};
+
+	run_script(s, 2);
+	cr_expect(zero(g.before, sizeof(g.before)), "the guest's STAGE_END wrote before the verdict");
+	cr_expect(zero(g.after, sizeof(g.after)));
+	cr_expect_eq(g.v.end, RUN_PROTOCOL_ERROR, "end %d: %s", g.v.end, g.v.end_reason);
+	verdict_free(&g.v);
+}
+
+/* The same message with a stage open, and with an id past the table: refused, nothing written. */
+Test(regress_run, stage_end_with_wrong_or_huge_id_is_refused)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STAGE_END, 0xffffffffu, NVM_PASS, "x" },
+	};
+	static const struct step s2[] = {
+		{ NVM_MSG_STAGE_END, NVM_STAGE_COUNT + 5, NVM_PASS, "x" },
+	};
+
+	run_script(s, 2);
+	cr_expect(zero(g.before, sizeof(g.before)) && zero(g.after, sizeof(g.after)));
+	cr_expect_eq(g.v.end, RUN_PROTOCOL_ERROR, "%s", g.v.end_reason);
+	verdict_free(&g.v);
+	run_script(s2, 1);
+	cr_expect(zero(g.before, sizeof(g.before)) && zero(g.after, sizeof(g.after)));
+	cr_expect_eq(g.v.end, RUN_PROTOCOL_ERROR, "%s", g.v.end_reason);
+	verdict_free(&g.v);
+}
+
+/* A clean script still ends in RUN_DONE: the stand-in guest is faithful. */
+Test(regress_run, clean_script_is_done)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STAGE_END, NVM_STAGE_L1_BOOT, NVM_PASS, "ok" },
+		{ NVM_MSG_DONE, 0, 0, NULL },
+	};
+
+	run_script(s, 3);
+	cr_assert_eq(g.v.end, RUN_DONE, "%s", g.v.end_reason);
+	cr_assert_eq(g.v.stage[NVM_STAGE_L1_BOOT].status, NVM_PASS);
+	cr_assert_str_eq(g.v.stage[NVM_STAGE_L1_BOOT].reason, "ok");
+	verdict_free(&g.v);
+}
+
+/*
+ * corpus/run/seed-all-pass-then-triple-fault (fuzz_run's "a broken run never
+ * passes"): L1 reports every stage passed, then triple-faults before
+ * NVM_MSG_DONE. verdict_finish() finds no pending stage to blame, so the
+ * verdict is "pass" and the exit code 0 although the run ended in a crash.
+ * The fix belongs in vmm/verdict.c (fail, e.g., the last stage or a run-level
+ * result when v->end is abnormal). Known failure until then.
+ */
+Test(regress_run, crash_after_every_stage_passed_is_not_a_pass)
+{
+	known_bug("a run that crashes after reporting every stage exits 0 (vmm/verdict.c)");
+	static struct step s[2 * NVM_STAGE_COUNT + 1];
+	unsigned int n = 0;
+
+	for (int i = NVM_STAGE_FIRST_L1; i < NVM_STAGE_COUNT; i++) {
+		s[n++] = (struct step){ NVM_MSG_STAGE_BEGIN, (uint32_t)i, 0, NULL };
+		s[n++] = (struct step){ NVM_MSG_STAGE_END, (uint32_t)i, NVM_PASS, "ok" };
+	}
+	s[n++] = (struct step){ 0, 0, 0, NULL };
+	run_script(s, n);
+	verdict_set(&g.v, NVM_STAGE_HOST_KVM, NVM_PASS, "test", NULL);
+	verdict_set(&g.v, NVM_STAGE_HOST_NESTED, NVM_PASS, "test", NULL);
+	cr_assert_eq(g.v.end, RUN_SHUTDOWN, "%s", g.v.end_reason);
+	verdict_finish(&g.v);
+	cr_expect_neq(verdict_exit_code(&g.v), EXIT_PASS, "L1 triple-faulted, yet the exit code is 0");
+	verdict_free(&g.v);
+}
