@@ -139,7 +139,7 @@ void host_probe_kvm(int kvm_fd, const struct cpuid_table *supported,
 	h->supported_cpuid_virt = vh->cpuid_offers(supported);
 }
 
-void host_explain_kvm_open(int err, const char *root, const struct vendor_host *vh,
+void host_explain_kvm_open(const char *device, int err, const char *root, const struct vendor_host *vh,
 			   const struct host_facts *h, char *reason, size_t len)
 {
 	char path[512];
@@ -151,17 +151,17 @@ void host_explain_kvm_open(int err, const char *root, const struct vendor_host *
 	if (d)
 		closedir(d);
 	if (err == EACCES || err == EPERM)
-		snprintf(reason, len, "/dev/kvm: %s: run as root or join the kvm group "
-			 "(sudo usermod -aG kvm $USER, then log in again)", strerror(err));
+		snprintf(reason, len, "%s: %s: run as root or join the kvm group "
+			 "(sudo usermod -aG kvm $USER, then log in again)", device, strerror(err));
 	else if (err == ENOENT && !strstr(h->cpu_flags, vh->cpu_flag))
-		snprintf(reason, len, "/dev/kvm: %s, and the CPU flags lack \"%s\": enable %s in the "
-			 "firmware (BIOS) setup%s", strerror(err), vh->cpu_flag, vh->firmware_setting,
+		snprintf(reason, len, "%s: %s, and the CPU flags lack \"%s\": enable %s in the "
+			 "firmware (BIOS) setup%s", device, strerror(err), vh->cpu_flag, vh->firmware_setting,
 			 h->hypervisor[0] ? ", or in the outer hypervisor's VM settings" : "");
 	else if (err == ENOENT)
-		snprintf(reason, len, "/dev/kvm: %s: KVM is not loaded: modprobe %s%s", strerror(err),
+		snprintf(reason, len, "%s: %s: KVM is not loaded: modprobe %s%s", device, strerror(err),
 			 vh->module, kvm_loaded ? "" : " (loads kvm too)");
 	else
-		snprintf(reason, len, "/dev/kvm: %s", strerror(err));
+		snprintf(reason, len, "%s: %s", device, strerror(err));
 }
 
 #define ADD(...) (used += (size_t)snprintf(reason + used, used < rlen ? rlen - used : 0, __VA_ARGS__))

@@ -22,7 +22,7 @@ void host_probe_files(const char *root, const struct vendor_host *vh, struct hos
 void host_probe_kvm(int kvm_fd, const struct cpuid_table *supported,
 		    const struct vendor_host *vh, struct host_facts *h);
 /* Why /dev/kvm could not be opened, and what to do about it. */
-void host_explain_kvm_open(int err, const char *root, const struct vendor_host *vh,
+void host_explain_kvm_open(const char *device, int err, const char *root, const struct vendor_host *vh,
 			   const struct host_facts *h, char *reason, size_t len);
 /*
  * The host.nested stage: pass when KVM offers nesting to L1, otherwise a

@@ -212,15 +212,16 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 	char err[KVM_ERR_MAX], reason[VERDICT_REASON_MAX], details[VERDICT_DETAILS_MAX];
 	enum nvm_status missing = o->strict ? NVM_FAIL : NVM_SKIP;
 	int fd = open(o->kvm_device, O_RDWR | O_CLOEXEC);
+	int open_errno = errno;
 
 	host_probe_files("/", vh, &v->host);
 	if (fd < 0) {
-		host_explain_kvm_open(errno, "/", vh, &v->host, reason, sizeof(reason));
+		host_explain_kvm_open(o->kvm_device, open_errno, "/", vh, &v->host, reason, sizeof(reason));
 		verdict_set(v, NVM_STAGE_HOST_KVM, missing, reason, NULL);
 		return -1;
 	}
 	if (kvm_check_api(fd, err) || kvm_supported_cpuid(fd, supported, err)) {
-		verdict_set(v, NVM_STAGE_HOST_KVM, missing, err, NULL);
+		verdict_setf(v, NVM_STAGE_HOST_KVM, missing, "%s: %s", o->kvm_device, err);
 		close(fd);
 		return -1;
 	}
@@ -272,16 +273,20 @@ int main(int argc, char **argv)
 	if (!(img = kernel_read(o.kernel, &img_len, err, sizeof(err))))
 		return usage_error(err);
 	if (elf_validate(img, img_len, o.mem_size, &entry, err + 256, 256)) {
-		snprintf(err, 256, "--kernel %s", o.kernel ? o.kernel : "(built-in)");
-		fprintf(stderr, "nestvmm: %s: %s\n", err, err + 256);
-		return EXIT_USAGE;
+		fprintf(stderr, "nestvmm: --kernel %s: %s\n", o.kernel ? o.kernel : "(built-in)", err + 256);
+		code = EXIT_USAGE;
+		goto out;
 	}
 	for (unsigned int i = 0; i < o.n_outputs; i++)
-		if (output_check_writable(&o.outputs[i], err, sizeof(err)))
-			return usage_error(err);
+		if (output_check_writable(&o.outputs[i], err, sizeof(err))) {
+			code = usage_error(err);
+			goto out;
+		}
 	trace_on = o.trace;
-	if (run_install_signals())
-		return usage_error("cannot install signal handlers");
+	if (run_install_signals()) {
+		code = usage_error("cannot install signal handlers");
+		goto out;
+	}
 
 	host_probe_cpu(&v.host);
 	vh = strcmp(o.arch, "auto") ? vendor_host_by_arch(o.arch) : vendor_host_by_cpu(v.host.cpu_vendor);
@@ -307,6 +312,7 @@ int main(int argc, char **argv)
 			code = EXIT_USAGE;
 		}
 	verdict_free(&v);
+out:
 	if (img != l1_image)
 		free(img);
 	return code;

@@ -94,7 +94,7 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		TRACE("L1 began stage %s", stage_name[m->arg]);
 		return true;
 	case NVM_MSG_STAGE_END:
-		if ((int)m->arg != c->open_stage || m->val[0] >= NVM_STATUS_MAX) {
+		if (c->open_stage < 0 || m->arg != (uint32_t)c->open_stage || m->val[0] >= NVM_STATUS_MAX) {
 			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol: ended stage %u with status "
 			    "%lu, but the open stage is %d", m->arg, m->val[0], c->open_stage);
 			return false;

@@ -126,6 +126,19 @@ void verdict_finish(struct verdict *v)
 			verdict_set(v, i, NVM_FAIL, "L1 finished without reporting this stage", NULL);
 		}
 	}
+	/*
+	 * A run that broke after every stage had reported (a crash on the way
+	 * out, a hang before "done") is still a failure: the last stage L1
+	 * reached takes it, with its own result kept in the details.
+	 */
+	if (run_broke(v) && !blamed && v->end != RUN_INTERRUPTED && v->last_stage >= 0) {
+		struct stage *s = &v->stage[v->last_stage];
+		char was[VERDICT_REASON_MAX + 16];
+
+		snprintf(was, sizeof(was), "had reported: %s", s->reason);
+		verdict_setf(v, v->last_stage, NVM_FAIL, "L1 broke after this stage: %s", v->end_reason);
+		snprintf(s->details, sizeof(s->details), "%s\n%s", was, v->vcpu_state);
+	}
 }
 
 int verdict_exit_code(const struct verdict *v)

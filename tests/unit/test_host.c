@@ -2,6 +2,7 @@
 /* Host checks from fixture trees of /proc/cpuinfo and /sys/module. */
 #include <criterion/criterion.h>
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "host.h"
@@ -91,14 +92,15 @@ Test(host, wrong_vendor_is_a_skip_with_reason)
 Test(host, kvm_open_errors_are_explained)
 {
 	probe(FIX("no-kvm"), &vendor_host_amd, "AuthenticAMD", false, 0);
-	host_explain_kvm_open(ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
+	host_explain_kvm_open("/dev/kvm", ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
 	cr_assert(strstr(reason, "firmware"), "no svm flag: firmware setting: %s", reason);
 
 	probe(FIX("amd-nested-off"), &vendor_host_amd, "AuthenticAMD", false, 0);
-	host_explain_kvm_open(ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
+	host_explain_kvm_open("/dev/kvm", ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
 	cr_assert(strstr(reason, "modprobe kvm_amd"), "svm flag but no module: %s", reason);
 
-	host_explain_kvm_open(EACCES, FIX("amd-nested"), &vendor_host_amd, &h, reason, sizeof(reason));
+	host_explain_kvm_open("/dev/kvm2", EACCES, FIX("amd-nested"), &vendor_host_amd, &h, reason, sizeof(reason));
+	cr_assert(strstr(reason, "/dev/kvm2: Permission denied"), "names the device: %s", reason);
 	cr_assert(strstr(reason, "kvm group"), "%s", reason);
 }
 

@@ -87,13 +87,6 @@ static void run_script(const struct step *s, unsigned int n)
 	free(vm.run);
 }
 
-/* Known, reported bugs run only when NESTVMM_KNOWN_BUGS=1 (an expected failure in ctest). */
-static void known_bug(const char *what)
-{
-	const char *e = getenv("NESTVMM_KNOWN_BUGS");
-	if (!e || strcmp(e, "1"))
-		cr_skip_test("known bug, reported, not fixed yet: %s", what);
-}
 
 static bool zero(const uint8_t *p, size_t n)
 {
@@ -108,16 +101,11 @@ static bool zero(const uint8_t *p, size_t n)
  * 0xffffffff while no stage is open passed the check "(int)arg != open_stage"
  * (-1 == -1), and verdict_set() wrote the guest's reason and details to
  * v->stage[-1], in front of the verdict: memory corruption a guest controls.
- * The fix belongs in vmm/run.c (not this test's owner's file): refuse a
- * STAGE_END unless a stage is open and arg names it. Until then this is a
- * known failure: skipped in the unit run, run by ctest as
- * robustness.known-bug.run-stage-end-minus-one (WILL_FAIL, see
- * tests/robustness/CMakeLists.txt). Once run.c is fixed, delete the
- * known_bug() line and that ctest entry.
+ * Fixed in vmm/run.c: a STAGE_END is refused unless a stage is open and
+ * arg names it.
  */
 Test(regress_run, stage_end_with_arg_minus_one_is_a_protocol_error)
 {
-	known_bug("STAGE_END with arg 0xffffffff writes v->stage[-1] (vmm/run.c)");
 	static const struct step s[] = {
 		{ NVM_MSG_LOG, 1, 0, "hello" },
 		{ NVM_MSG_STAGE_END, 0xffffffffu, NVM_PASS, "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA" },
@@ -172,12 +160,10 @@ Test(regress_run, clean_script_is_done)
  * passes"): L1 reports every stage passed, then triple-faults before
  * NVM_MSG_DONE. verdict_finish() finds no pending stage to blame, so the
  * verdict is "pass" and the exit code 0 although the run ended in a crash.
- * The fix belongs in vmm/verdict.c (fail, e.g., the last stage or a run-level
- * result when v->end is abnormal). Known failure until then.
+ * Fixed in vmm/verdict.c: the last stage L1 reached takes the failure.
  */
 Test(regress_run, crash_after_every_stage_passed_is_not_a_pass)
 {
-	known_bug("a run that crashes after reporting every stage exits 0 (vmm/verdict.c)");
 	static struct step s[2 * NVM_STAGE_COUNT + 1];
 	unsigned int n = 0;
 
