@@ -3,6 +3,7 @@
  * The verdict as a table for people and as JSON for programs; KTAP and
  * JUnit live in format_ktap.c and format_junit.c.
  */
+#include <stdint.h>
 #include <string.h>
 
 #include "format.h"
@@ -118,21 +119,56 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 
 /* --- json ------------------------------------------------------------------ */
 
-void json_string(FILE *out, const char *s)
+/*
+ * Length of the valid UTF-8 sequence at s (a byte >= 0x80) that XML 1.0 and
+ * JSON can both carry: no overlongs, surrogates, U+FFFE/U+FFFF or code
+ * points above U+10FFFF; 0 if there is none.
+ */
+size_t format_utf8_len(const unsigned char *s)
 {
+	uint32_t cp;
+	size_t n;
+
+	if (s[0] < 0xc2 || s[0] > 0xf4)
+		return 0;
+	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
+	cp = s[0] & (0x7f >> n);
+	for (size_t i = 1; i < n; i++) {
+		if ((s[i] & 0xc0) != 0x80)
+			return 0;
+		cp = cp << 6 | (s[i] & 0x3f);
+	}
+	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
+	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
+		return 0;
+	return n;
+}
+
+void json_string(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
 	fputc('"', out);
-	for (; *s; s++) {
-		unsigned char c = (unsigned char)*s;
+	while (*s) {
+		unsigned char c = *s;
 		if (c == '"' || c == '\\')
 			fprintf(out, "\\%c", c);
 		else if (c == '\n')
 			fputs("\\n", out);
 		else if (c == '\t')
 			fputs("\\t", out);
-		else if (c < 0x20 || c >= 0x7f)
+		else if (c < 0x20 || c == 0x7f)
 			fprintf(out, "\\u%04x", c);
+		else if (c >= 0x80 && (n = format_utf8_len(s))) {
+			fwrite(s, 1, n, out);     /* JSON text is UTF-8: keep it */
+			s += n;
+			continue;
+		} else if (c >= 0x80)
+			fputs("\\ufffd", out);  /* not UTF-8: one replacement per byte */
 		else
 			fputc(c, out);
+		s++;
 	}
 	fputc('"', out);
 }

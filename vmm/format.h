@@ -4,6 +4,7 @@
 #define NESTVMM_FORMAT_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdio.h>
 
 struct verdict;
@@ -25,7 +26,12 @@ void format_ktap(const struct verdict *v, FILE *out);
 /* JUnit XML: one <testsuite> per level, one <testcase> per stage. */
 void format_junit(const struct verdict *v, FILE *out);
 
-/* A JSON string literal, quotes included, with every needed escape. */
+/* Length of a valid UTF-8 sequence starting at s[0] >= 0x80, or 0. */
+size_t format_utf8_len(const unsigned char *s);
+/*
+ * A JSON string literal, quotes included, with every needed escape; valid
+ * UTF-8 is kept, other bytes >= 0x80 become \ufffd.
+ */
 void json_string(FILE *out, const char *s);
 /*
  * XML character data (attr: an attribute value in double quotes). Markup is

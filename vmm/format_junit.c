@@ -13,35 +13,10 @@
  * Only the elements and attributes of the common schema (Jenkins' junit-10.xsd,
  * which GitLab and others follow) are used; tests/bisect/junit.xsd checks that.
  */
-#include <stdint.h>
 #include <string.h>
 
 #include "format.h"
 #include "verdict.h"
-
-/*
- * Length of the valid UTF-8 sequence at s that XML 1.0 allows (no
- * surrogates, overlongs, U+FFFE/U+FFFF or above U+10FFFF), or 0.
- */
-static size_t utf8_xml_len(const unsigned char *s)
-{
-	uint32_t cp;
-	size_t n;
-
-	if (s[0] < 0xc2 || s[0] > 0xf4)
-		return 0;
-	n = s[0] < 0xe0 ? 2 : s[0] < 0xf0 ? 3 : 4;
-	cp = s[0] & (0x7f >> n);
-	for (size_t i = 1; i < n; i++) {
-		if ((s[i] & 0xc0) != 0x80)
-			return 0;
-		cp = cp << 6 | (s[i] & 0x3f);
-	}
-	if ((n == 3 && cp < 0x800) || (n == 4 && (cp < 0x10000 || cp > 0x10ffff)) ||
-	    (cp >= 0xd800 && cp <= 0xdfff) || cp == 0xfffe || cp == 0xffff)
-		return 0;
-	return n;
-}
 
 void xml_text(FILE *out, const char *str, bool attr)
 {
@@ -63,7 +38,7 @@ void xml_text(FILE *out, const char *str, bool attr)
 		default:
 			if (*s >= 0x20 && *s < 0x7f) {
 				fputc(*s, out);
-			} else if (*s >= 0x80 && (n = utf8_xml_len(s))) {
+			} else if (*s >= 0x80 && (n = format_utf8_len(s))) {
 				fwrite(s, 1, n, out);
 				s += n;
 				continue;

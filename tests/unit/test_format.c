@@ -207,3 +207,21 @@ Test(format, an_interrupted_run_reports_the_exit_status_of_the_process)
 	free(buf);
 	cr_assert(strstr(render(FORMAT_JUNIT), "<property name=\"exit_code\" value=\"143\"/>"), "%s", buf);
 }
+
+static const char *json(const char *in)
+{
+	size_t len;
+	FILE *out = open_memstream(&buf, &len);
+
+	free(buf);
+	json_string(out, in);
+	fclose(out);
+	return buf;
+}
+
+Test(format, json_keeps_utf8_and_replaces_the_rest)
+{
+	cr_assert_str_eq(json("caf\xc3\xa9 \xe2\x82\xac"), "\"caf\xc3\xa9 \xe2\x82\xac\"");
+	cr_assert_str_eq(json("a\xff" "b\xc3"), "\"a\\ufffdb\\ufffd\"");
+	cr_assert_str_eq(json("\"\\\n\t\x01\x7f"), "\"\\\"\\\\\\n\\t\\u0001\\u007f\"");
+}
