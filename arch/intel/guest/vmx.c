@@ -99,6 +99,13 @@ static enum nvm_status vmx_caps_read(struct stage_result *r)
 		ok &= cap_read(r, vmx_ctl_cap_msr(i, c->basic), ctl_msr_name[i][true_ctls],
 			       &c->ctl[i]);
 	}
+	/* The default1 view too, for the record (tests/fixtures/intel): it shows what TRUE_ relaxes. */
+	if (true_ctls)
+		for (int i = 0; i < VMX_CTL_COUNT; i++) {
+			u64 v;
+			if (i != VMX_CTL_PROC2)
+				cap_read(r, vmx_ctl_cap_msr(i, 0), ctl_msr_name[i][0], &v);
+		}
 	ok &= cap_read(r, MSR_IA32_VMX_MISC, "IA32_VMX_MISC", &c->misc);
 	ok &= cap_read(r, MSR_IA32_VMX_CR0_FIXED0, "IA32_VMX_CR0_FIXED0", &c->cr0_fixed0);
 	ok &= cap_read(r, MSR_IA32_VMX_CR0_FIXED1, "IA32_VMX_CR0_FIXED1", &c->cr0_fixed1);
