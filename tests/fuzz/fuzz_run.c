@@ -19,11 +19,9 @@
  * When the records run out, the guest halts.
  */
 #include <errno.h>
-#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "channel.h"
 #include "kvm.h"
 #include "run.h"
 #include "format.h"
@@ -63,32 +61,6 @@ static void build_msg(struct vm *vm, const struct rec *r)
 	memcpy(vm->mem + ram_len + NVM_MSG_HDR_SIZE, vm->mem, slen);
 }
 
-/*
- * Known bug, reported to the owner of vmm/run.c (regression input:
- * corpus/run/regress-stage-end-minus-one, test: tests/unit/test_regress_run.c):
- * NVM_MSG_STAGE_END with arg 0xffffffff while no stage is open passes the
- * check "(int)arg != open_stage" (-1 == -1), and verdict_set() then writes
- * the guest's strings to v->stage[-1], before the verdict. Until run.c is
- * fixed, such a message becomes a halt here so the fuzzer can go on past
- * it; -DFUZZ_STRICT_RUN sends it as is.
- */
-static bool known_bug_stage_end_minus_one(struct vm *vm, const struct rec *r)
-{
-#ifdef FUZZ_STRICT_RUN
-	(void)vm, (void)r;
-	return false;
-#else
-	static struct chan_msg m;
-	char err[256];
-	uint64_t gpa = r->kind >= 4 ? ram_len : (uint32_t)r->val;
-
-	if (r->kind >= 4)
-		build_msg(vm, r);
-	return chan_decode(vm->mem, vm->mem_size, gpa, &m, err, sizeof(err)) == 0 &&
-	       m.type == NVM_MSG_STAGE_END && m.arg == UINT32_MAX;
-#endif
-}
-
 int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 {
 	extern struct vm *fuzz_vm;
@@ -105,8 +77,6 @@ int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 		return 0;
 	}
 	memcpy(&r, recs + next_rec++ * sizeof(r), sizeof(r));
-	if (r.kind <= 7 && known_bug_stage_end_minus_one(vm, &r))
-		r.kind = 9;                    /* halt instead (see above) */
 	memset(&run->io, 0, sizeof(run->io) > sizeof(run->mmio) ? sizeof(run->io) : sizeof(run->mmio));
 	switch (r.kind) {
 	case 0 ... 7:
@@ -219,20 +189,12 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (code != EXIT_PASS && code != EXIT_FAIL && code != EXIT_SKIP)
 		abort();
 	/*
-	 * A broken run never passes. Known hole, reported to the owner of
-	 * vmm/verdict.c: when L1 reported every stage and then broke before
-	 * NVM_MSG_DONE (corpus/run/seed-all-pass-then-triple-fault), no stage is
-	 * left to blame and the exit code is 0. Until verdict_finish() fails
-	 * the run for that, this check skips that one shape; build with
-	 * -DFUZZ_STRICT_VERDICT to check it too.
+	 * A broken run never passes, even when L1 reported every stage before it
+	 * broke (corpus/run/seed-all-pass-then-triple-fault: exited 0 until
+	 * 0b3f670). A STAGE_END with arg 0xffffffff and no stage open wrote
+	 * v->stage[-1] (corpus/run/regress-stage-end-minus-one, fixed in 0b3f670).
 	 */
-	bool all_reported = true;
-	for (int i = NVM_STAGE_FIRST_L1; i < NVM_STAGE_COUNT; i++)
-		all_reported &= v.stage[i].begun;
-#ifdef FUZZ_STRICT_VERDICT
-	all_reported = false;
-#endif
-	if (v.end != RUN_DONE && v.end != RUN_INTERRUPTED && code == EXIT_PASS && !all_reported)
+	if (v.end != RUN_DONE && v.end != RUN_INTERRUPTED && code == EXIT_PASS)
 		abort();
 
 	FILE *f = open_memstream(&out, &out_len);

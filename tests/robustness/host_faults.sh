@@ -50,7 +50,7 @@ unreadable)
 		# /dev/kvm open to everyone (or absent): make an unreadable copy of the node
 		dev=$TMP/kvm; mknod -m 600 "$dev" c 10 232
 	fi
-	verdict "unreadable ($dev)" 4 host.kvm skip "/dev/kvm" \
+	verdict "unreadable ($dev)" 4 host.kvm skip "$dev" \
 		setpriv --reuid=nobody --regid=nogroup --clear-groups "$TMP/nestvmm" --kvm-device "$dev" --format json
 	check "unreadable: reason says Permission denied" contains "$REASON" "Permission denied"
 	check "unreadable: reason gives the remedy (kvm group)" contains "$REASON" "kvm group"
@@ -59,7 +59,7 @@ not-kvm)
 	for dev in /dev/null /dev/zero; do
 		verdict "not-kvm ($dev)" 4 host.kvm skip "KVM_GET_API_VERSION" \
 			"$nestvmm" --kvm-device $dev --format json
-			check "not-kvm: reason names $dev" contains "$REASON" "$dev"
+		check "not-kvm: reason names $dev" contains "$REASON" "$dev"
 	done
 	;;
 oom)
