@@ -8,6 +8,7 @@
 #   oom          ulimit -v 256 MiB with --mem 4096: l1.boot fails naming the mmap, exit 1
 . "$(dirname "$0")/lib.sh"
 nestvmm=$1 case=$2
+REASON=
 
 # verdict NAME EXIT STAGE STATUS PHRASE ARGS...: run, check the verdict's shape and stage STAGE.
 verdict() {
