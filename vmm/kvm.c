@@ -31,6 +31,10 @@ int kvm_check_api(int kvm_fd, char *err)
 	};
 	int v = ioctl(kvm_fd, KVM_GET_API_VERSION, 0);
 
+	if (v < 0 && errno == ENOTTY) {
+		snprintf(err, KVM_ERR_MAX, "not a KVM device (KVM_GET_API_VERSION: %s)", strerror(errno));
+		return -1;
+	}
 	if (v != KVM_API_VERSION) {
 		snprintf(err, KVM_ERR_MAX, "KVM_GET_API_VERSION returned %d, expected %d", v, KVM_API_VERSION);
 		return -1;
