@@ -93,22 +93,17 @@ Test(vmx_ctl, cr_fixed_bits)
 	cr_assert_eq(vmx_cr_fixed(0x400000 | 0x20, 0x2000, 0x3727ff), 0x2020, "bit 22 not allowed");
 }
 
-/* What vmx_l2.c asks for, against the MSRs of a captured CPU. */
+/* What vmx_l2.c writes (vmx_l2_controls), against the MSRs of a captured CPU. */
 static void derive_like_l1(const struct msr_fixture *f, bool ept, uint32_t out[VMX_CTL_COUNT])
 {
-	uint32_t refused;
+	uint64_t caps[VMX_CTL_COUNT];
+	enum vmx_ctl bad = VMX_CTL_COUNT;
+	uint32_t refused = 0;
 
-	cr_assert(vmx_ctl_derive(cap(f, VMX_CTL_PIN), 0, 0, &out[VMX_CTL_PIN], &refused));
-	cr_assert(vmx_ctl_derive(cap(f, VMX_CTL_PROC), ept ? CPU_BASED_ACTIVATE_SECONDARY_CONTROLS : 0,
-				 0, &out[VMX_CTL_PROC], &refused));
-	cr_assert(vmx_ctl_derive(cap(f, VMX_CTL_EXIT), VM_EXIT_HOST_ADDR_SPACE_SIZE,
-				 VM_EXIT_LOAD_IA32_EFER, &out[VMX_CTL_EXIT], &refused));
-	cr_assert(vmx_ctl_derive(cap(f, VMX_CTL_ENTRY), VM_ENTRY_IA32E_MODE,
-				 VM_ENTRY_LOAD_IA32_EFER, &out[VMX_CTL_ENTRY], &refused));
-	out[VMX_CTL_PROC2] = 0;
-	if (ept)
-		cr_assert(vmx_ctl_derive(cap(f, VMX_CTL_PROC2), SECONDARY_EXEC_ENABLE_EPT, 0,
-					 &out[VMX_CTL_PROC2], &refused));
+	for (int i = 0; i < VMX_CTL_COUNT; i++)
+		caps[i] = cap(f, (enum vmx_ctl)i);
+	cr_assert(vmx_l2_controls(caps, ept, out, &bad, &refused),
+		  "%s controls: refused 0x%x", bad < VMX_CTL_COUNT ? vmx_ctl_name(bad) : "?", refused);
 }
 
 /* Each derived value must hold the allowed-0 bits and nothing outside allowed-1. */
@@ -162,6 +157,29 @@ Test(vmx_fixture, default1_msrs_without_true_ctls)
 	f.val[0] |= VMX_BASIC_TRUE_CTLS;
 	derive_like_l1(&f, false, v);
 	cr_assert_eq(v[VMX_CTL_PROC] & (CPU_BASED_CR3_LOAD_EXITING | CPU_BASED_CR3_STORE_EXITING), 0);
+}
+
+/* A CPU without EPT (the captured one, EPT masked out): the secondary controls refuse it. */
+Test(vmx_fixture, l2_controls_name_the_refused_bit)
+{
+	struct msr_fixture f;
+	uint64_t caps[VMX_CTL_COUNT];
+	uint32_t v[VMX_CTL_COUNT], refused;
+	enum vmx_ctl bad;
+
+	fixture_load("bochs-skylake-x-kvm-6.12-nested.msr", &f);
+	for (int i = 0; i < VMX_CTL_COUNT; i++)
+		caps[i] = cap(&f, (enum vmx_ctl)i);
+	caps[VMX_CTL_PROC2] &= ~((uint64_t)SECONDARY_EXEC_ENABLE_EPT << 32);
+	cr_assert(vmx_l2_controls(caps, false, v, &bad, &refused), "no EPT wanted: fine");
+	cr_assert_not(vmx_l2_controls(caps, true, v, &bad, &refused));
+	cr_assert_eq(bad, VMX_CTL_PROC2);
+	cr_assert_eq(refused, SECONDARY_EXEC_ENABLE_EPT);
+	/* a CPU whose exit controls cannot return to a 64-bit host */
+	caps[VMX_CTL_EXIT] &= ~((uint64_t)VM_EXIT_HOST_ADDR_SPACE_SIZE << 32);
+	cr_assert_not(vmx_l2_controls(caps, false, v, &bad, &refused));
+	cr_assert_eq(bad, VMX_CTL_EXIT);
+	cr_assert_str_eq(vmx_ctl_bit_name(bad, 9), "host address-space size");
 }
 
 Test(vmx_fixture, no_ept_is_named)

@@ -377,6 +377,14 @@ uint32_t vmx_ctl_cap_msr(enum vmx_ctl ctl, uint64_t vmx_basic);
  */
 bool vmx_ctl_derive(uint64_t cap, uint32_t required, uint32_t optional,
 		    uint32_t *value, uint32_t *refused);
+/*
+ * All five controls for nestvmm's L2 (what vmx_l2.c writes), from the
+ * capability MSRs in cap[] (the TRUE_ ones where they exist). PROC2 is 0
+ * unless PROC activates it. On false, *bad and *refused name what the CPU
+ * does not allow.
+ */
+bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], bool ept,
+		     uint32_t value[VMX_CTL_COUNT], enum vmx_ctl *bad, uint32_t *refused);
 /* Does the capability MSR allow this control bit to be 1? */
 static inline bool vmx_ctl_allows(uint64_t cap, uint32_t bits)
 {

@@ -54,6 +54,54 @@ bool vmx_ctl_derive(uint64_t cap, uint32_t required, uint32_t optional,
 	return *refused == 0;
 }
 
+/*
+ * What nestvmm's L2 needs (25.6-25.8). Pin-based: nothing. Primary:
+ * secondary controls only for EPT. Exit: 64-bit host, load IA32_EFER when
+ * offered. Entry: IA-32e mode guest, load IA32_EFER when offered.
+ */
+static void l2_wants(enum vmx_ctl ctl, bool ept, uint32_t *required, uint32_t *optional)
+{
+	*required = *optional = 0;
+	switch (ctl) {
+	case VMX_CTL_PROC:
+		*required = ept ? CPU_BASED_ACTIVATE_SECONDARY_CONTROLS : 0;
+		break;
+	case VMX_CTL_PROC2:
+		*required = ept ? SECONDARY_EXEC_ENABLE_EPT : 0;
+		break;
+	case VMX_CTL_EXIT:
+		*required = VM_EXIT_HOST_ADDR_SPACE_SIZE;
+		*optional = VM_EXIT_LOAD_IA32_EFER;
+		break;
+	case VMX_CTL_ENTRY:
+		*required = VM_ENTRY_IA32E_MODE;
+		*optional = VM_ENTRY_LOAD_IA32_EFER;
+		break;
+	default:
+		break;
+	}
+}
+
+bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], bool ept,
+		     uint32_t value[VMX_CTL_COUNT], enum vmx_ctl *bad, uint32_t *refused)
+{
+	for (int i = 0; i < VMX_CTL_COUNT; i++) {
+		uint32_t required, optional;
+
+		value[i] = 0;
+		/* The secondary controls exist only if the primary ones activate them. */
+		if (i == VMX_CTL_PROC2 && !(value[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS))
+			continue;
+		l2_wants((enum vmx_ctl)i, ept, &required, &optional);
+		if (!vmx_ctl_derive(cap[i], required, optional, &value[i], refused)) {
+			*bad = (enum vmx_ctl)i;
+			return false;
+		}
+	}
+	*refused = 0;
+	return true;
+}
+
 struct bit_name { uint8_t bit; const char *name; };
 
 /* Names as in SDM tables 25-5 .. 25-7, 25-13, 25-15 (the bits nestvmm knows). */

@@ -191,53 +191,33 @@ static enum nvm_status vmcs_load(struct l2_run *c)
 	return NVM_PASS;
 }
 
-/* Derive one control from its capability MSR, or fail naming the bits the CPU refuses. */
-static enum nvm_status control_derive(struct l2_run *c, enum vmx_ctl ctl,
-				      u32 required, u32 optional)
+/*
+ * 25.6-25.8: the controls L2 needs (vmx_l2_controls in arch/intel/common
+ * says which), derived from the capability MSRs: the CPU's must-be-1 bits
+ * kept, bits it refuses named.
+ */
+static enum nvm_status controls_setup(struct l2_run *c)
 {
-	u64 cap = vmx_caps.ctl[ctl];
+	enum vmx_ctl bad;
 	u32 refused;
 
-	if (!vmx_ctl_derive(cap, required, optional, &c->ctl[ctl], &refused)) {
+	if (!vmx_l2_controls(vmx_caps.ctl, c->nested_paging, c->ctl, &bad, &refused)) {
 		char names[120];
 		size_t len = 0;
 		names[0] = '\0';
 		for (unsigned int bit = 0; bit < 32; bit++) {
 			if (!(refused & (1u << bit)))
 				continue;
-			const char *n = vmx_ctl_bit_name(ctl, bit);
+			const char *n = vmx_ctl_bit_name(bad, bit);
 			int k = snprintf(names + len, sizeof(names) - len, "%s\"%s\" (bit %u)",
 					 len ? ", " : "", n ? n : "?", bit);
 			if (k > 0 && len + (size_t)k < sizeof(names))
 				len += (size_t)k;
 		}
-		stage_detail(c->r, "capability MSR %xh=0x%lx", vmx_ctl_cap_msr(ctl, vmx_caps.basic), cap);
+		stage_detail(c->r, "capability MSR %xh=0x%lx", vmx_ctl_cap_msr(bad, vmx_caps.basic),
+			     vmx_caps.ctl[bad]);
 		return stage_fail(c->r, "the CPU does not allow the %s control(s) %s",
-				  vmx_ctl_name(ctl), names);
-	}
-	return NVM_PASS;
-}
-
-/*
- * 25.6-25.8: what L2 needs. Defaults (allowed-0) are kept as the CPU asks.
- * Pin: nothing. Primary: secondary controls only for EPT. Exit: 64-bit
- * host; load IA32_EFER when offered. Entry: IA-32e mode guest; load
- * IA32_EFER when offered.
- */
-static enum nvm_status controls_setup(struct l2_run *c)
-{
-	u32 proc2 = c->nested_paging ? SECONDARY_EXEC_ENABLE_EPT : 0;
-
-	if (control_derive(c, VMX_CTL_PIN, 0, 0) ||
-	    control_derive(c, VMX_CTL_PROC, proc2 ? CPU_BASED_ACTIVATE_SECONDARY_CONTROLS : 0, 0) ||
-	    control_derive(c, VMX_CTL_EXIT, VM_EXIT_HOST_ADDR_SPACE_SIZE, VM_EXIT_LOAD_IA32_EFER) ||
-	    control_derive(c, VMX_CTL_ENTRY, VM_ENTRY_IA32E_MODE, VM_ENTRY_LOAD_IA32_EFER))
-		return NVM_FAIL;
-	if (c->ctl[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS) {
-		if (control_derive(c, VMX_CTL_PROC2, proc2, 0))
-			return NVM_FAIL;
-	} else {
-		c->ctl[VMX_CTL_PROC2] = 0;
+				  vmx_ctl_name(bad), names);
 	}
 
 	for (int i = 0; i < VMX_CTL_COUNT; i++)
