@@ -139,7 +139,13 @@ fetch_kernel() {
         exec {lock_fd}>"$L0_CACHE/kernels/.lock"
         flock "$lock_fd"
         if [[ ! -e $dir/.complete ]]; then
+            apt-cache show "$pkg" >/dev/null 2>&1 || {
+                apt_update_once
+                apt-cache show "$pkg" >/dev/null 2>&1 ||
+                    setup_error "kernel package $pkg not found in apt"
+            }
             say "downloading $pkg (cached under $dir)"
+            rm -rf "$L0_CACHE/kernels"/.fetch.* # left by an interrupted download
             tmp=$(mktemp -d "$L0_CACHE/kernels/.fetch.XXXXXX")
             if ! (cd "$tmp" && apt-get download -q "$pkg" >download.log 2>&1); then
                 apt_update_once
@@ -188,7 +194,10 @@ index_modules() {
     while IFS= read -r -d '' file; do
         name=${file##*/}
         name=${name%%.ko*}
-        MODULE_PATH[${name//-/_}]=$file
+        name=${name//-/_}
+        [[ -z ${MODULE_PATH[$name]:-} ]] ||
+            setup_error "two $name modules under $1 (${MODULE_PATH[$name]} and $file): give the modules of one kernel"
+        MODULE_PATH[$name]=$file
     done < <(find "$1" \( -name '*.ko' -o -name '*.ko.xz' -o -name '*.ko.zst' -o -name '*.ko.gz' \) -print0)
 }
 
@@ -276,7 +285,8 @@ is_static_elf() {
 stream_console() {
     local log=$1 pid=$2 times=$3 line start=$EPOCHREALTIME panicked=0
     : >"$times"
-    while IFS= read -r line; do
+    while IFS= read -r line || [[ -n $line ]]; do
+        line=${line%$'\r'}
         printf '%s\n' "$line"
         case $line in
         *@@nestvmm\ *)
@@ -289,7 +299,7 @@ stream_console() {
             fi
             ;;
         esac
-    done < <(tail -n +1 -s 0.2 -F --pid="$pid" "$log" 2>/dev/null | tr -d '\r')
+    done < <(tail -n +1 -s 0.2 -F --pid="$pid" "$log" 2>/dev/null)
 }
 
 # elapsed_since START: seconds (1 decimal) since START (an $EPOCHREALTIME).

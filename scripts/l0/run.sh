@@ -26,6 +26,8 @@ Boot an emulated L0 with nested KVM and run nestvmm inside it.
   --log FILE        save the whole serial console here (default DIR/console.log)
   --timeout SEC     whole-boot limit (default 300 for QEMU, 600 for Bochs)
   --memory MB       L0 memory (default 1024)
+  --cpu MODEL       QEMU -cpu (default max, e.g. max,-npt) or Bochs cpu model
+                    (default corei7_skylake_x)
   --append "ARGS"   extra L0 kernel command line
   --verbose         show the L0 kernel's boot messages
   -h, --help        this text
@@ -53,6 +55,7 @@ RESULTS_DIR=""
 LOG_FILE=""
 TIMEOUT=""
 MEMORY_MB=1024
+CPU_MODEL=""
 EXTRA_CMDLINE=""
 VERBOSE=0
 
@@ -72,7 +75,7 @@ parse_args() {
     local words
     while [[ $# -gt 0 ]]; do
         case $1 in
-        --vendor | --kernel | --modules | --nestvmm | --nested | --run | --results | --log | --timeout | --memory | --append)
+        --vendor | --kernel | --modules | --nestvmm | --nested | --run | --results | --log | --timeout | --memory | --cpu | --append)
             need_value "$1" $#
             ;;
         esac
@@ -99,6 +102,7 @@ parse_args() {
             [[ $2 =~ ^[1-9][0-9]*$ ]] || setup_error "--memory takes megabytes, not '$2'"
             MEMORY_MB=$2
             ;;
+        --cpu) CPU_MODEL=$2 ;;
         --append) EXTRA_CMDLINE=$2 ;;
         --verbose) VERBOSE=1 ;;
         -h | --help)
@@ -129,13 +133,15 @@ select_vendor() {
         VENDOR_MODULE=kvm_amd
         EMULATOR=qemu
         TIMEOUT=${TIMEOUT:-300}
+        CPU_MODEL=${CPU_MODEL:-max}
         EMULATOR_PKGS=(qemu-system-x86)
         ;;
     intel)
         VENDOR_MODULE=kvm_intel
         EMULATOR=bochs
         TIMEOUT=${TIMEOUT:-600}
-        EMULATOR_PKGS=(bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools)
+        CPU_MODEL=${CPU_MODEL:-corei7_skylake_x}
+        EMULATOR_PKGS=(bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools socat)
         ;;
     "") setup_error "--vendor amd|intel is required (or use qemu-amd.sh / bochs-intel.sh)" ;;
     *) setup_error "--vendor must be amd or intel, not '$VENDOR'" ;;
@@ -145,7 +151,7 @@ select_vendor() {
 # QEMU: TCG with -cpu max emulates SVM and NPT; -no-reboot makes a reset or
 # panic end the emulator instead of booting again.
 launch_qemu() {
-    EMU_CMD=(qemu-system-x86_64 -accel tcg -cpu max -m "$MEMORY_MB" -nodefaults
+    EMU_CMD=(qemu-system-x86_64 -accel tcg -cpu "$CPU_MODEL" -m "$MEMORY_MB" -nodefaults
         -display none -no-reboot -serial "file:$SERIAL_LOG"
         -kernel "$KERNEL_IMAGE" -initrd "$WORK/initrd.gz" -append "$CMDLINE")
 }
@@ -153,6 +159,29 @@ launch_qemu() {
 # Bochs boots a GRUB ISO (it has no direct kernel loading), headless through
 # its RFB display, with its built-in debugger told to just continue.
 launch_bochs() {
+    build_grub_iso "$WORK/l0.iso"
+    start_serial_relay "$WORK/com1"
+    cat >"$WORK/bochsrc" <<EOF
+megs: $MEMORY_MB
+cpu: model=$CPU_MODEL, count=1
+romimage: file=/usr/share/bochs/BIOS-bochs-latest
+vgaromimage: file=/usr/share/vgabios/vgabios.bin
+ata0-master: type=cdrom, path="$WORK/l0.iso", status=inserted
+boot: cdrom
+com1: enabled=1, mode=file, dev="$WORK/com1"
+display_library: rfb, options="timeout=0"
+clock: sync=none
+log: $WORK/bochs.log
+panic: action=fatal
+info: action=ignore
+debug: action=ignore
+EOF
+    echo c >"$WORK/bochs.rc"
+    EMU_CMD=(bochs -q -f "$WORK/bochsrc" -rc "$WORK/bochs.rc")
+}
+
+# build_grub_iso ISO: a BIOS-bootable GRUB image that boots the L0 kernel.
+build_grub_iso() {
     local iso_root="$WORK/iso"
     mkdir -p "$iso_root/boot/grub"
     cp "$KERNEL_IMAGE" "$iso_root/boot/vmlinuz"
@@ -164,27 +193,25 @@ linux /boot/vmlinuz $CMDLINE
 initrd /boot/initrd.gz
 boot
 EOF
-    grub-mkrescue -o "$WORK/l0.iso" "$iso_root" >"$WORK/grub-mkrescue.log" 2>&1 || {
+    grub-mkrescue -o "$1" "$iso_root" >"$WORK/grub-mkrescue.log" 2>&1 || {
         tail -n 5 "$WORK/grub-mkrescue.log" >&2
         setup_error "grub-mkrescue failed"
     }
-    cat >"$WORK/bochsrc" <<EOF
-megs: $MEMORY_MB
-cpu: model=corei7_skylake_x, count=1
-romimage: file=/usr/share/bochs/BIOS-bochs-latest
-vgaromimage: file=/usr/share/vgabios/vgabios.bin
-ata0-master: type=cdrom, path="$WORK/l0.iso", status=inserted
-boot: cdrom
-com1: enabled=1, mode=file, dev="$SERIAL_LOG"
-display_library: rfb, options="timeout=0"
-clock: sync=none
-log: $WORK/bochs.log
-panic: action=fatal
-info: action=ignore
-debug: action=ignore
-EOF
-    echo c >"$WORK/bochs.rc"
-    EMU_CMD=(bochs -q -f "$WORK/bochsrc" -rc "$WORK/bochs.rc")
+}
+
+# start_serial_relay LINK: a pty at LINK whose output socat appends to
+# SERIAL_LOG. Bochs' "file" mode buffers its output (nothing would stream,
+# and a panic would go unseen), and its "term" mode on a plain file reads
+# its own output back as input; a pty avoids both.
+start_serial_relay() {
+    local link=$1 i
+    socat -u "PTY,link=$link,rawer,wait-slave" "OPEN:$SERIAL_LOG,creat,append" 2>"$WORK/socat.log" &
+    RELAY_PID=$!
+    for i in $(seq 50); do
+        [[ -e $link ]] && return 0
+        sleep 0.1
+    done
+    setup_error "socat did not create the serial pty ($(head -n 1 "$WORK/socat.log"))"
 }
 
 # --- preparation --------------------------------------------------------------
@@ -252,6 +279,7 @@ kernel_cmdline() {
 # console to SERIAL_LOG; the foreground streams that log until it exits.
 
 EMU_PID=""
+RELAY_PID=""
 WORK=""
 
 # shellcheck disable=SC2317 # called by the EXIT trap
@@ -259,6 +287,10 @@ cleanup() {
     if [[ -n $EMU_PID ]]; then
         kill "$EMU_PID" 2>/dev/null || true
         wait "$EMU_PID" 2>/dev/null || true
+    fi
+    if [[ -n $RELAY_PID ]]; then
+        kill "$RELAY_PID" 2>/dev/null || true
+        wait "$RELAY_PID" 2>/dev/null || true
     fi
     [[ -z $WORK ]] || rm -rf "$WORK"
 }
@@ -288,6 +320,10 @@ show_emulator_output() {
     fi
 }
 
+show_panic_line() {
+    grep -a -m 1 'Kernel panic' "$SERIAL_LOG" | tr -d '\r' | sed 's/^/    /' >&2 || true
+}
+
 # verdict: print a summary and return the runner's exit code.
 verdict() {
     local markers i code exit_code=0 t_begin t_end boot_time finished=0
@@ -302,6 +338,7 @@ verdict() {
     fi
     if ! grep -qx 'boot ok' <<<"$markers"; then
         say "L0 kernel did not reach /init (emulator exit $EMU_RC); try --verbose"
+        show_panic_line
         show_emulator_output
         return "$L0_EXIT_NO_BOOT"
     fi
@@ -314,7 +351,7 @@ verdict() {
         code=$(sed -n "s/^run $((i + 1)) exit \([0-9]*\)\$/\1/p" <<<"$markers")
         if [[ -z $code ]]; then
             say "L0 stopped before run $((i + 1)) finished (kernel panic or reset?)"
-            grep -a 'Kernel panic' "$SERIAL_LOG" | tr -d '\r' | head -n 1 | sed 's/^/    /' >&2 || true
+            show_panic_line
             return "$L0_EXIT_DIED"
         fi
         t_begin=$(time_of "run $((i + 1)) begin:")
@@ -356,7 +393,10 @@ main() {
 
     local code=0
     verdict || code=$?
-    [[ -z $RESULTS_DIR ]] || extract_results "$SERIAL_LOG" "$RESULTS_DIR"
+    if [[ -n $RESULTS_DIR ]]; then
+        extract_results "$SERIAL_LOG" "$RESULTS_DIR"
+        [[ $SERIAL_LOG -ef $RESULTS_DIR/console.log ]] || cp "$SERIAL_LOG" "$RESULTS_DIR/console.log"
+    fi
     exit "$code"
 }
 
