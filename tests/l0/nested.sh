@@ -1,0 +1,98 @@
+#!/usr/bin/env bash
+# Real nesting, checked under an emulated L0: boot a Debian kernel under QEMU
+# (AMD SVM) or Bochs (Intel VMX), load the KVM vendor module with nested=1 and
+# then nested=0 in the same boot, run nestvmm several times inside, and assert
+# each verdict. One boot per call: boots are the slow part (QEMU ~8 s, Bochs
+# ~1-2 min).
+# Usage: NESTVMM=build/nestvmm tests/l0/nested.sh amd|intel KERNEL (6.1, 6.12, ...)
+. "$(dirname "$0")/../integration/lib.sh"
+vendor=${1:?amd or intel} kernel=${2:?kernel version, e.g. 6.12}
+cd "$(dirname "$0")/../.."
+results=$WORK/results
+
+# Each run writes its verdict to /out/v.json; it comes back as run-N.v.json.
+json="--format json --output json:/out/v.json"
+if [ "$vendor" = amd ]; then
+	l0=scripts/l0/qemu-amd.sh virt=SVM module=kvm_amd flag=svm
+	runs=(--nested 1 --run "--arch amd $json"
+	      --run "--arch amd --cpu -npt $json"
+	      --run "--arch amd --trace $json"
+	      --nested 0 --run "--arch amd $json"
+	      --run "--arch amd --cpu +svm $json"
+	      --run "--arch amd --strict $json")
+else
+	# Bochs runs L1 and L2 slowly: give each nestvmm run room.
+	l0=scripts/l0/bochs-intel.sh virt=VMX module=kvm_intel flag=vmx
+	json="$json --timeout 120"
+	runs=(--nested 1 --run "--arch intel $json"
+	      --run "--arch intel --trace --iterations 4 $json"
+	      --nested 0 --run "--arch intel $json"
+	      --run "--arch intel --cpu +vmx $json"
+	      --run "--arch intel --strict $json")
+fi
+
+echo "booting $kernel under $l0 with ${#runs[@]} arguments of runs..."
+"$l0" --kernel "$kernel" --nestvmm "$NESTVMM" --results "$results" "${runs[@]}" \
+	> "$WORK/console" 2> "$WORK/runner"
+l0rc=$?
+tail -n 5 "$WORK/runner"
+if [ "$l0rc" -ge 100 ] && [ "$l0rc" -le 104 ]; then
+	echo "the emulated L0 itself failed (exit $l0rc):"; tail -n 40 "$WORK/console"
+	echo "0 passed, 1 failed"
+	exit 1
+fi
+
+# use_run N: point lib.sh's $out/$rc/$err at run N's verdict, exit code and log.
+use_run() {
+	out=$results/run-$1.v.json err=$results/run-$1.log
+	rc=$(cat "$results/run-$1.exit" 2>/dev/null || echo missing)
+	[ -s "$out" ] || fail "run $1 left no verdict (exit $rc)"
+}
+
+all_pass() { jq -e 'all(.stages[]; .status == "pass")' "$out" >/dev/null || fail "not every stage passed"; }
+cycles_reported() {
+	jq -e --arg s "$1" '.stages[] | select(.name == $s) | .details | test("min/median/max|cycles")' \
+		"$out" >/dev/null || fail "$1 reports no round-trip cycles"
+}
+
+test_1_nested_on_every_stage_passes() {
+	use_run 1 && expect_rc 0 && all_pass && expect_reason host.nested "offers $virt" &&
+	cycles_reported l2.run && cycles_reported l2.nested-paging
+}
+
+if [ "$vendor" = amd ]; then
+test_2_without_npt_nested_paging_is_skipped() {
+	use_run 2 && expect_rc 4 && expect_stage l2.run pass &&
+	expect_stage l2.nested-paging skip && expect_reason l2.nested-paging "NP"
+}
+test_3_trace_narrates_vmrun() {
+	use_run 3 && expect_rc 0 && expect_err "^\[l1\].*VMRUN" && expect_err "VMEXIT_VMMCALL" &&
+	expect_err "VMEXIT_NPF"
+}
+off=4
+else
+test_2_trace_narrates_vmlaunch() {
+	use_run 2 && expect_rc 0 && expect_err "^\[l1\].*VMLAUNCH" && expect_err "VMCALL" &&
+	expect_err "EPT"
+}
+off=3
+fi
+
+test_4_nested_off_host_says_so() {
+	use_run $off && expect_rc 4 && expect_stage host.nested skip &&
+	expect_reason host.nested "nested=0" && expect_reason host.nested "modprobe -r $module" &&
+	expect_stage l1.enable skip && expect_stage l2.run skip &&
+	expect_reason l2.run "no nested $virt"
+}
+
+test_5_nested_off_forced_bit_is_refused_in_l1() {
+	use_run $((off + 1)) && expect_rc 1 && expect_stage l1.enable fail &&
+	if [ "$vendor" = amd ]; then expect_reason l1.enable "#GP.*EFER.SVME"
+	else expect_reason l1.enable "#GP|VMXON|VMX"; fi
+}
+
+test_6_nested_off_strict_fails() {
+	use_run $((off + 2)) && expect_rc 1 && expect_stage host.nested fail
+}
+
+run_tests
