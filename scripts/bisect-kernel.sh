@@ -230,7 +230,7 @@ main() {
 	l0_args=(--kernel "$BUILD_DIR/arch/x86/boot/bzImage" --modules "$BUILD_DIR/nestvmm-modules"
 		--nestvmm "$NESTVMM")
 	[[ -z $RESULTS ]] || l0_args+=(--results "$RESULTS")
-	say "running nestvmm --bisect ${NESTVMM_ARGS[*]} in the L0 ($L0)"
+	say "running nestvmm --bisect${NESTVMM_ARGS[*]:+ ${NESTVMM_ARGS[*]}} in the L0 ($L0)"
 	"$L0" "${l0_args[@]}" -- --bisect "${NESTVMM_ARGS[@]}" || rc=$?
 	code=$(bisect_code "$rc")
 	say "L0 runner exit $rc: $(answer "$code") ($code)"
