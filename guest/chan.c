@@ -68,9 +68,3 @@ void l1_fail(const char *file, int line, const char *fmt, ...)
 	chan_send(NVM_MSG_FAIL, (u32)line, 0, file, msg, 0);
 	l1_halt();
 }
-
-/* libfdt's stack protector lands here when its canary was overwritten. */
-void __attribute__((noreturn)) __stack_chk_fail(void)
-{
-	l1_fail(__FILE__, __LINE__, "stack smashing detected (libfdt canary at %%fs:0x28)");
-}

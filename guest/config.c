@@ -1,8 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * Read the run's description from the device tree the VMM built (see
- * vmm/devtree.c for the writer and the layout). L1 trusts nothing it cannot
- * check: a malformed tree is an L1 failure reported with the libfdt error.
+ * vmm/devtree.c for the writer and the layout). A malformed tree is an L1
+ * failure reported with what was wrong.
  *
  * One pass over the properties of /nestvmm, not one fdt_getprop() each:
  * every lookup rescans the node, and on an L0 that emulates ring-0 code
@@ -64,24 +64,52 @@ static void parse_cpuid(const u8 *val, int len)
 	}
 }
 
+static const void *l1_fdt;
+
+/*
+ * /memory@0: reg = <0 0 size_hi size_lo> (#address-cells = #size-cells = 2).
+ * Read on first use: only the stages that allocate memory need it, and a
+ * node lookup is not free on an L0 that emulates ring-0 code.
+ */
+u64 l1_mem_size(void)
+{
+	int node, len;
+
+	if (l1_cfg.mem_size)
+		return l1_cfg.mem_size;
+	node = fdt_subnode_offset(l1_fdt, 0, "memory@0");
+	GUEST_ASSERT(node >= 0, "no /memory@0 node: %s", fdt_strerror(node));
+	const u8 *reg = fdt_getprop(l1_fdt, node, "reg", &len);
+	GUEST_ASSERT(reg && len == 16, "/memory@0/reg has %d bytes, expected 16", len);
+	l1_cfg.mem_size = ((u64)be32(reg + 8) << 32) | be32(reg + 12);
+	return l1_cfg.mem_size;
+}
+
 void config_read(u64 fdt_gpa)
 {
 	const void *fdt = (const void *)(uintptr_t)fdt_gpa;
-	int err, node, prop, len;
+	int node, prop, len;
 	const char *name;
 
 	GUEST_ASSERT(fdt_gpa == NVM_FDT_BASE, "device tree at 0x%lx, expected 0x%lx in RDI",
 		     fdt_gpa, (u64)NVM_FDT_BASE);
-	err = fdt_check_header(fdt);
-	GUEST_ASSERT(err == 0, "bad device tree: %s", fdt_strerror(err));
+	/*
+	 * libfdt is built to trust the tree (third_party/libfdt/README.md), so
+	 * check once what it would otherwise check on every call.
+	 */
+	GUEST_ASSERT(fdt_magic(fdt) == FDT_MAGIC, "no device tree at 0x%lx (magic 0x%x)",
+		     fdt_gpa, fdt_magic(fdt));
+	GUEST_ASSERT(fdt_version(fdt) >= 17 && fdt_last_comp_version(fdt) <= 17,
+		     "device tree version %u (last compatible %u): L1 reads version 17",
+		     fdt_version(fdt), fdt_last_comp_version(fdt));
+	GUEST_ASSERT(fdt_totalsize(fdt) <= NVM_FDT_MAX &&
+		     fdt_off_dt_struct(fdt) + fdt_size_dt_struct(fdt) <= fdt_totalsize(fdt) &&
+		     fdt_off_dt_strings(fdt) + fdt_size_dt_strings(fdt) <= fdt_totalsize(fdt),
+		     "device tree blocks run past its size 0x%x (at most 0x%lx)",
+		     fdt_totalsize(fdt), (u64)NVM_FDT_MAX);
+	l1_fdt = fdt;
 
-	/* /memory@0: reg = <0 0 size_hi size_lo> (#address-cells = #size-cells = 2) */
-	node = fdt_subnode_offset(fdt, 0, "memory@0");
-	GUEST_ASSERT(node >= 0, "no /memory@0 node: %s", fdt_strerror(node));
-	const u8 *reg = fdt_getprop(fdt, node, "reg", &len);
-	GUEST_ASSERT(reg && len == 16, "/memory@0/reg has %d bytes, expected 16", len);
-	l1_cfg.mem_size = ((u64)be32(reg + 8) << 32) | be32(reg + 12);
-
+	/* /nestvmm is the first node (vmm/devtree.c): its lookup skips nothing. */
 	node = fdt_subnode_offset(fdt, 0, "nestvmm");
 	GUEST_ASSERT(node >= 0, "no /nestvmm node: %s", fdt_strerror(node));
 	l1_cfg.iterations = 16;
@@ -91,15 +119,15 @@ void config_read(u64 fdt_gpa)
 		GUEST_ASSERT(val, "/nestvmm: unreadable property: %s", fdt_strerror(len));
 		if (!strcmp(name, "vendor"))
 			copy_string(val, len, l1_cfg.vendor, sizeof(l1_cfg.vendor));
-		else if (!strcmp(name, "hostile"))
-			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
+		else if (!strcmp(name, "stages"))
+			parse_stages(val, len);
 		else if (!strcmp(name, "iterations") && len == 4)
 			l1_cfg.iterations = be32(val);
 		else if (!strcmp(name, "trace") && len == 4)
 			l1_cfg.trace = be32(val);
-		else if (!strcmp(name, "stages"))
-			parse_stages(val, len);
 		else if (!strcmp(name, "cpuid-expect"))
 			parse_cpuid((const u8 *)val, len);
+		else if (!strcmp(name, "hostile"))
+			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
 	}
 }

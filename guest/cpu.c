@@ -33,9 +33,6 @@ static u64 l1_gdt[5] __attribute__((aligned(16))) = {
 static u8 l1_tss[104] __attribute__((aligned(16)));
 static struct idt_gate l1_idt[32] __attribute__((aligned(16)));
 
-/* libfdt is built with the stack protector: it reads its canary at %fs:0x28. */
-static u64 l1_tls[8] = { [5] = 0x6e657374766d6dull };
-
 static const char *const exc_names[32] = X86_EXCEPTION_NAMES;
 
 const char *exception_name(u8 vector)
@@ -85,7 +82,6 @@ void cpu_init(void)
 {
 	gdt_load();
 	idt_load();
-	wrmsr(MSR_FS_BASE, (u64)(uintptr_t)l1_tls);
 }
 
 void read_gdtr(struct dtr *d) { __asm__ volatile("sgdt %0" : "=m"(*d)); }

@@ -30,7 +30,7 @@ struct l1_cpuid_expect { u32 leaf, subleaf, reg[4]; };
 
 struct l1_config {
 	char vendor[8];                 /* "amd" / "intel" */
-	u64 mem_size;                   /* bytes of guest RAM from GPA 0 */
+	u64 mem_size;                   /* use l1_mem_size(): read on first use */
 	u32 iterations;                 /* L2 round trips to measure */
 	u32 trace;                      /* enum nvm_trace */
 	u32 stage_mask;                 /* bit n set: run stage n */
@@ -39,6 +39,8 @@ struct l1_config {
 	char hostile[16];               /* misbehaviour to act out (tests), or "" */
 };
 extern struct l1_config l1_cfg;
+/* Bytes of guest RAM from GPA 0 (/memory@0 in the device tree). */
+u64 l1_mem_size(void);
 
 /* --- stage results ---------------------------------------------------------- */
 #define L1_REASON_MAX  200

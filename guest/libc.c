@@ -149,9 +149,15 @@ static void put_num(struct out *o, u64 v, unsigned base, bool neg, int width, ch
 	char tmp[24];
 	int n = 0;
 
+	/* Shifts for hex, a constant divisor for decimal: no DIV instruction. */
 	do {
-		tmp[n++] = "0123456789abcdef"[v % base];
-		v /= base;
+		if (base == 16) {
+			tmp[n++] = "0123456789abcdef"[v & 0xf];
+			v >>= 4;
+		} else {
+			tmp[n++] = (char)('0' + v % 10);
+			v /= 10;
+		}
 	} while (v);
 	if (neg)
 		tmp[n++] = '-';
@@ -166,8 +172,17 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 	struct out o = { buf, size, 0 };
 
 	for (; *fmt; fmt++) {
+		/* Literal text up to the next '%': copied in one run. */
 		if (*fmt != '%') {
-			put(&o, *fmt);
+			const char *lit = fmt;
+			while (fmt[1] && fmt[1] != '%')
+				fmt++;
+			size_t n = (size_t)(fmt - lit) + 1;
+			if (o.len < o.size) {
+				size_t room = o.size - 1 - o.len;
+				memcpy(o.buf + o.len, lit, n < room ? n : room);
+			}
+			o.len += n;
 			continue;
 		}
 		char pad = ' ';
@@ -186,8 +201,12 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			int n = (int)strlen(s ? s : "(null)");
 			while (width-- > n)
 				put(&o, ' ');
-			for (s = s ? s : "(null)"; *s; s++)
-				put(&o, *s);
+			s = s ? s : "(null)";
+			if (o.len < o.size) {
+				size_t room = o.size - 1 - o.len;
+				memcpy(o.buf + o.len, s, (size_t)n < room ? (size_t)n : room);
+			}
+			o.len += (size_t)n;
 		} else if (c == 'c') {
 			put(&o, (char)va_arg(ap, int));
 		} else if (c == 'd' || c == 'i') {

@@ -146,7 +146,7 @@ void l1_main(u64 fdt_gpa)
 	GUEST_ASSERT(!strcmp(l1_cfg.vendor, vendor->arch), "unknown vendor \"%s\"", l1_cfg.vendor);
 	status[NVM_STAGE_HOST_KVM] = NVM_PASS;   /* we are running */
 	TRACE("L1 loaded its GDT/IDT and read the device tree: vendor %s, %lu MiB RAM, "
-	      "%u round trips", l1_cfg.vendor, l1_cfg.mem_size >> 20, l1_cfg.iterations);
+	      "%u round trips", l1_cfg.vendor, l1_mem_size() >> 20, l1_cfg.iterations);
 	if (l1_cfg.hostile[0])
 		hostile_act(l1_cfg.hostile);
 

@@ -11,7 +11,7 @@ void *page_alloc(unsigned int npages)
 
 	if (!next_free)
 		next_free = (gpa_of(__l1_end) + 0xfff) & ~0xfffull;
-	GUEST_ASSERT(next_free + size <= l1_cfg.mem_size,
+	GUEST_ASSERT(next_free + size <= l1_mem_size(),
 		     "out of guest memory: %u pages wanted at 0x%lx, RAM ends at 0x%lx",
 		     npages, next_free, l1_cfg.mem_size);
 	void *p = (void *)(uintptr_t)next_free;

@@ -35,11 +35,7 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 	TRY(fdt_property_u32(buf, "#size-cells", 2));
 	TRY(fdt_property_string(buf, "compatible", "nestvmm,run-v1"));
 
-	TRY(fdt_begin_node(buf, "memory@0"));
-	TRY(fdt_property_string(buf, "device_type", "memory"));
-	TRY(fdt_property(buf, "reg", reg, sizeof(reg)));
-	TRY(fdt_end_node(buf));
-
+	/* /nestvmm first: L1 looks it up at boot; /memory@0 only when it allocates. */
 	TRY(fdt_begin_node(buf, "nestvmm"));
 	TRY(fdt_property_string(buf, "vendor", run->vendor));
 	TRY(fdt_property(buf, "stages", stages, len));
@@ -48,6 +44,11 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 	TRY(fdt_property(buf, "cpuid-expect", cells, (int)(run->n_cpuid * 6 * sizeof(fdt32_t))));
 	if (run->hostile)
 		TRY(fdt_property_string(buf, "hostile", run->hostile));
+	TRY(fdt_end_node(buf));
+
+	TRY(fdt_begin_node(buf, "memory@0"));
+	TRY(fdt_property_string(buf, "device_type", "memory"));
+	TRY(fdt_property(buf, "reg", reg, sizeof(reg)));
 	TRY(fdt_end_node(buf));
 
 	TRY(fdt_end_node(buf));

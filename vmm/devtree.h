@@ -3,10 +3,10 @@
  * The device tree that describes a run to L1 (read by guest/config.c):
  *
  *   / { #address-cells = <2>; #size-cells = <2>; compatible = "nestvmm,run-v1";
- *       memory@0 { device_type = "memory"; reg = <0 0 SIZE_HI SIZE_LO>; };
  *       nestvmm { vendor = "amd"; stages = "l1.boot", ...; iterations = <N>;
  *                 trace = <LEVEL>; cpuid-expect = <leaf subleaf eax ebx ecx edx>...;
- *                 hostile = "spin"; (tests only) }; };
+ *                 hostile = "spin"; (tests only) };
+ *       memory@0 { device_type = "memory"; reg = <0 0 SIZE_HI SIZE_LO>; }; };
  */
 #ifndef NESTVMM_DEVTREE_H
 #define NESTVMM_DEVTREE_H

@@ -351,7 +351,7 @@ enum nvm_status svm_run_l2(struct stage_result *r, bool nested_paging, unsigned 
 	svm_l2_alloc();
 	svm_l2_setup_read(&s);
 	if (nested_paging) {
-		svm_npt_build(l1_cfg.mem_size, gpa_of((const void *)l2.mailbox));
+		svm_npt_build(l1_mem_size(), gpa_of((const void *)l2.mailbox));
 		s.nested_paging = true;
 		s.n_cr3 = gpa_of(npt.pml4);
 		s.g_pat = rdmsr(SVM_MSR_IA32_PAT);

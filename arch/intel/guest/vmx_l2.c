@@ -352,7 +352,7 @@ static enum nvm_status guest_state_setup(struct l2_run *c)
  */
 static enum nvm_status ept_setup(struct l2_run *c)
 {
-	u64 mem = l1_cfg.mem_size, hole = gpa_of(c->mailbox);
+	u64 mem = l1_mem_size(), hole = gpa_of(c->mailbox);
 	bool big = vmx_caps.ept_vpid_cap & VMX_EPT_2MB_PAGE;
 	u64 *pdpt = page_alloc(1);
 
