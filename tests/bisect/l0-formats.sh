@@ -1,17 +1,23 @@
 #!/bin/sh
 # SPDX-License-Identifier: MIT
-# The one place this repository sees nesting work end to end: nestvmm
-# --bisect inside the emulated AMD L0 (scripts/l0/qemu-amd.sh, QEMU TCG with
-# kvm_amd nested=1), writing json, ktap and junit; then every format
-# checker on those files, and the exit code against the JSON.
-#   NESTVMM=build/nestvmm l0-formats.sh      (boots a Debian kernel: ~15 s, cached download)
+# Where this repository sees nesting work end to end: nestvmm --bisect
+# inside an emulated L0 with nested KVM (scripts/l0: QEMU TCG for AMD,
+# Bochs for Intel), writing json, ktap and junit; then every format checker
+# on those files, and the exit code against the JSON.
+#   NESTVMM=build/nestvmm l0-formats.sh amd|intel
+#   (boots a Debian kernel, download cached: ~15 s under QEMU, ~1 min under Bochs)
 set -eu
 
 here=$(cd "$(dirname "$0")" && pwd)
+case ${1:-amd} in
+amd) runner=qemu-amd.sh ;;
+intel) runner=bochs-intel.sh ;;
+*) echo "usage: l0-formats.sh amd|intel" >&2; exit 2 ;;
+esac
 dir=$(mktemp -d "${TMPDIR:-/tmp}/nestvmm-l0-formats.XXXXXX")
 trap 'rm -rf "$dir"' EXIT
 rc=0
-"$here/../../scripts/l0/qemu-amd.sh" --nestvmm "$NESTVMM" --results "$dir/res" -- \
+"$here/../../scripts/l0/$runner" --nestvmm "$NESTVMM" --results "$dir/res" -- \
 	--bisect --output json:v.json --output ktap:v.ktap --output junit:v.xml > "$dir/console" || rc=$?
 case $rc in
 0 | 1 | 125) ;;
@@ -32,4 +38,4 @@ first = [s["name"] for s in v["stages"]].index("l1.enable")
 print(125 if v["run"]["interrupted"] else 1 if "fail" in st[first:] else 125 if set(st) != {"pass"} else 0)
 ' "$dir/v/v.json")
 [ "$rc" = "$want" ] || { echo "l0-formats: --bisect exit $rc, the verdict says $want"; exit 1; }
-echo "l0-formats: --bisect exit $rc in the emulated L0, formats parse"
+echo "l0-formats: --bisect exit $rc in the emulated L0 ($runner), formats parse"
