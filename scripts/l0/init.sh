@@ -11,6 +11,9 @@
 
 PATH=/bin
 export PATH
+# The serial console is a terminal to nestvmm: keep colour codes out of the logs.
+NO_COLOR=1
+export NO_COLOR
 
 marker() { echo "@@nestvmm $*"; }
 
