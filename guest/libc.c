@@ -132,44 +132,17 @@ unsigned long strtoul(const char *s, char **end, int base)
 }
 
 /*
- * vsnprintf for %s %c %d %i %u %x %p %% with l/ll, '0' padding and a width.
- * Written with if-chains, not a switch: no jump tables in L1's own code.
+ * vsnprintf for %s %c %d %i %u %x %p %% with l/ll/z, '0' padding and a width.
+ * Kept in registers as far as possible (a cursor, not a struct behind a
+ * pointer; hex digits written in place): on an L0 that emulates ring-0 code,
+ * every memory operand costs a software page walk. If-chains, not a switch:
+ * no jump tables in L1's own code.
  */
-struct out { char *buf; size_t size, len; };
-
-static void put(struct out *o, char c)
-{
-	if (o->len + 1 < o->size)
-		o->buf[o->len] = c;
-	o->len++;
-}
-
-static void put_num(struct out *o, u64 v, unsigned base, bool neg, int width, char pad)
-{
-	char tmp[24];
-	int n = 0;
-
-	/* Shifts for hex, a constant divisor for decimal: no DIV instruction. */
-	do {
-		if (base == 16) {
-			tmp[n++] = "0123456789abcdef"[v & 0xf];
-			v >>= 4;
-		} else {
-			tmp[n++] = (char)('0' + v % 10);
-			v /= 10;
-		}
-	} while (v);
-	if (neg)
-		tmp[n++] = '-';
-	while (width-- > n)
-		put(o, pad);
-	while (n)
-		put(o, tmp[--n]);
-}
+#define EMIT(c) do { if (p < end) *p = (c); p++; } while (0)
 
 int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 {
-	struct out o = { buf, size, 0 };
+	char *p = buf, *end = size ? buf + size - 1 : buf;
 
 	for (; *fmt; fmt++) {
 		/* Literal text up to the next '%': copied in one run. */
@@ -178,14 +151,12 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			while (fmt[1] && fmt[1] != '%')
 				fmt++;
 			size_t n = (size_t)(fmt - lit) + 1;
-			if (o.len < o.size) {
-				size_t room = o.size - 1 - o.len;
-				memcpy(o.buf + o.len, lit, n < room ? n : room);
-			}
-			o.len += n;
+			if (p < end)
+				memcpy(p, lit, n < (size_t)(end - p) ? n : (size_t)(end - p));
+			p += n;
 			continue;
 		}
-		char pad = ' ';
+		char pad = ' ', c;
 		int width = 0, lng = 0;
 
 		fmt++;
@@ -195,38 +166,66 @@ int vsnprintf(char *buf, size_t size, const char *fmt, va_list ap)
 			width = width * 10 + (*fmt++ - '0');
 		while (*fmt == 'l' || *fmt == 'z')
 			lng++, fmt++;
-		char c = *fmt;
+		c = *fmt;
 		if (c == 's') {
-			const char *s = va_arg(ap, const char *);
-			int n = (int)strlen(s ? s : "(null)");
-			while (width-- > n)
-				put(&o, ' ');
-			s = s ? s : "(null)";
-			if (o.len < o.size) {
-				size_t room = o.size - 1 - o.len;
-				memcpy(o.buf + o.len, s, (size_t)n < room ? (size_t)n : room);
-			}
-			o.len += (size_t)n;
+			const char *str = va_arg(ap, const char *);
+			if (!str)
+				str = "(null)";
+			size_t n = strlen(str);
+			for (; width > (int)n; width--)
+				EMIT(' ');
+			if (p < end)
+				memcpy(p, str, n < (size_t)(end - p) ? n : (size_t)(end - p));
+			p += n;
 		} else if (c == 'c') {
-			put(&o, (char)va_arg(ap, int));
-		} else if (c == 'd' || c == 'i') {
-			int64_t v = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
-			put_num(&o, v < 0 ? -(u64)v : (u64)v, 10, v < 0, width, pad);
-		} else if (c == 'u' || c == 'x') {
-			u64 v = lng ? va_arg(ap, u64) : va_arg(ap, unsigned);
-			put_num(&o, v, c == 'x' ? 16 : 10, false, width, pad);
-		} else if (c == 'p') {
-			put(&o, '0'), put(&o, 'x');
-			put_num(&o, (u64)(uintptr_t)va_arg(ap, void *), 16, false, 0, ' ');
+			EMIT((char)va_arg(ap, int));
+		} else if (c == 'x' || c == 'p') {
+			u64 v = c == 'p' ? (u64)(uintptr_t)va_arg(ap, void *) :
+				lng ? va_arg(ap, u64) : va_arg(ap, unsigned);
+			/* Hex: count the digits, then write them in place, last first. */
+			int digits = v ? (67 - __builtin_clzll(v)) / 4 : 1;
+			if (c == 'p') {
+				EMIT('0');
+				EMIT('x');
+			}
+			for (; width > digits; width--)
+				EMIT(pad);
+			for (int d = digits - 1; d >= 0; d--, v >>= 4)
+				if (p + d < end)
+					p[d] = "0123456789abcdef"[v & 0xf];
+			p += digits;
+		} else if (c == 'd' || c == 'i' || c == 'u') {
+			u64 v;
+			bool neg = false;
+			if (c == 'u') {
+				v = lng ? va_arg(ap, u64) : va_arg(ap, unsigned);
+			} else {
+				int64_t sv = lng ? va_arg(ap, int64_t) : va_arg(ap, int);
+				neg = sv < 0;
+				v = neg ? -(u64)sv : (u64)sv;
+			}
+			/* Decimal: a constant divisor compiles to a multiply, no DIV. */
+			char tmp[20];
+			int n = 0;
+			do {
+				tmp[n++] = (char)('0' + v % 10);
+				v /= 10;
+			} while (v);
+			for (width -= neg; width > n; width--)
+				EMIT(pad);
+			if (neg)
+				EMIT('-');
+			while (n)
+				EMIT(tmp[--n]);
 		} else if (c == '%') {
-			put(&o, '%');
+			EMIT('%');
 		} else {
 			break;
 		}
 	}
 	if (size)
-		buf[o.len < size ? o.len : size - 1] = '\0';
-	return (int)o.len;
+		*(p < end ? p : end) = '\0';
+	return (int)(p - buf);
 }
 
 int snprintf(char *buf, size_t size, const char *fmt, ...)
