@@ -12,7 +12,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
-# median of the numbers on stdin
 median() { sort -n | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2] + a[NR/2+1]) / 2}'; }
 
 bench_l0() {
@@ -59,7 +58,7 @@ if [ "${1:-}" = --l0 ]; then
 fi
 
 build=${1:-build}
-runs=${2:-41}
+runs=${2:-51}
 shift $(( $# > 2 ? 2 : $# ))
 [ "${1:-}" = "--" ] && shift
 extra=("$@")
@@ -67,30 +66,37 @@ extra=("$@")
 for bin in "$build/nestvmm" "$build/bench_floor"; do
 	[ -x "$bin" ] || { echo "bench: $bin not found: build first (cmake --build $build)" >&2; exit 2; }
 done
-command -v /usr/bin/time >/dev/null || { echo "bench: needs /usr/bin/time (apt-get install time)" >&2; exit 2; }
+. scripts/deps.sh
+need_pkgs "${BENCH_PKGS[@]}"
 
-
-# measure NAME CMD...: prints "median_ms peak_rss_kib" over $runs runs (first run is a warm-up).
-measure() {
-	local t0 t1 i rc times=() rss=()
-	"$@" >/dev/null 2>&1 || true
-	for ((i = 0; i < runs; i++)); do
-		t0=$(date +%s%N)
-		/usr/bin/time -f %M -o "$tmp" "$@" >/dev/null 2>&1 && rc=0 || rc=$?
-		t1=$(date +%s%N)
-		times+=("$(( (t1 - t0) / 1000 ))")
-		rss+=("$(tail -n 1 "$tmp")")
-	done
-	echo "$(printf '%s\n' "${times[@]}" | median) $(printf '%s\n' "${rss[@]}" | sort -n | tail -n 1) $rc"
-}
-
+# Wall time with hyperfine -N (no shell, its own spawn cost measured and
+# subtracted; -i: nestvmm's exit code 4 is an outcome, not an error); peak
+# RSS with /usr/bin/time over a few separate runs.
 tmp=$(mktemp)
 trap 'rm -f "$tmp"' EXIT
-read -r f_us f_rss _ < <(measure "$build/bench_floor")
-read -r n_us n_rss n_rc < <(measure "$build/nestvmm" "${extra[@]}")
+hyperfine -N -i --warmup 3 --runs "$runs" --export-json "$tmp" \
+	"$build/bench_floor" "$build/nestvmm ${extra[*]}" >/dev/null 2>&1 ||
+	{ echo "bench: hyperfine failed" >&2; exit 1; }
+f_ms=$(jq '.results[0].median * 1000' "$tmp")
+n_ms=$(jq '.results[1].median * 1000' "$tmp")
+# peak_rss CMD...: the largest max-RSS (KiB) of 5 runs
+peak_rss() {
+	local i m=0 r
+	for i in 1 2 3 4 5; do
+		/usr/bin/time -f %M -o "$tmp.rss" "$@" >/dev/null 2>&1 || true
+		r=$(tail -n 1 "$tmp.rss")
+		[ "$r" -gt "$m" ] && m=$r
+	done
+	rm -f "$tmp.rss"
+	echo "$m"
+}
+f_rss=$(peak_rss "$build/bench_floor")
+n_rss=$(peak_rss "$build/nestvmm" "${extra[@]}")
+n_rc=0
+"$build/nestvmm" "${extra[@]}" >/dev/null 2>&1 || n_rc=$?
 
 printf '%-28s %12s %14s\n' "program ($runs runs)" "median ms" "peak RSS MiB"
-printf '%-28s %12.2f %14.2f\n' "floor (VM+vCPU to HLT)" "$(echo "$f_us / 1000" | bc -l)" "$(echo "$f_rss / 1024" | bc -l)"
-printf '%-28s %12.2f %14.2f\n' "nestvmm ${extra[*]:-(default)}" "$(echo "$n_us / 1000" | bc -l)" "$(echo "$n_rss / 1024" | bc -l)"
-printf '%-28s %12.2f\n' "ratio nestvmm/floor" "$(echo "$n_us / $f_us" | bc -l)"
+printf '%-28s %12.2f %14.2f\n' "floor (VM+vCPU to HLT)" "$f_ms" "$(echo "$f_rss / 1024" | bc -l)"
+printf '%-28s %12.2f %14.2f\n' "nestvmm ${extra[*]:-(default)}" "$n_ms" "$(echo "$n_rss / 1024" | bc -l)"
+printf '%-28s %12.2f\n' "ratio nestvmm/floor" "$(echo "$n_ms / $f_ms" | bc -l)"
 echo "nestvmm exit code: $n_rc (targets: median <= 10 ms, <= 5x floor, peak RSS <= 16 MiB)"
