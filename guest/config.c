@@ -20,6 +20,12 @@ static const char *const stage_names[NVM_STAGE_COUNT] = {
 #undef NVM_STAGE_NAME
 };
 
+static const u8 stage_name_size[NVM_STAGE_COUNT] = {
+#define NVM_STAGE_SIZE(id, name, level, needs) sizeof(name),
+	NVM_STAGES(NVM_STAGE_SIZE)
+#undef NVM_STAGE_SIZE
+};
+
 static u32 be32(const void *p)
 {
 	return fdt32_to_cpu(*(const fdt32_t *)p);
@@ -41,11 +47,14 @@ static void parse_stages(const char *val, int len)
 	int id = NVM_STAGE_FIRST_L1;
 
 	GUEST_ASSERT(len > 0 && val[len - 1] == '\0', "stages: list is not NUL-terminated");
-	for (const char *p = val, *end = val + len; p < end; p += strlen(p) + 1) {
-		while (id < NVM_STAGE_COUNT && strcmp(p, stage_names[id]))
+	for (const char *p = val, *end = val + len; p < end; ) {
+		size_t n = strlen(p) + 1;
+
+		while (id < NVM_STAGE_COUNT && (n != stage_name_size[id] || memcmp(p, stage_names[id], n)))
 			id++;
 		GUEST_ASSERT(id < NVM_STAGE_COUNT, "stages: \"%s\" is unknown or out of order", p);
 		l1_cfg.stage_mask |= 1u << id++;
+		p += n;
 	}
 }
 
@@ -117,17 +126,19 @@ void config_read(u64 fdt_gpa)
 		const char *val = fdt_getprop_by_offset(fdt, prop, &name, &len);
 
 		GUEST_ASSERT(val, "/nestvmm: unreadable property: %s", fdt_strerror(len));
-		if (!strcmp(name, "vendor"))
+		/* The first letter picks the one name to compare. */
+		char c = name[0];
+		if (c == 'v' && !strcmp(name, "vendor"))
 			copy_string(val, len, l1_cfg.vendor, sizeof(l1_cfg.vendor));
-		else if (!strcmp(name, "stages"))
+		else if (c == 's' && !strcmp(name, "stages"))
 			parse_stages(val, len);
-		else if (!strcmp(name, "iterations") && len == 4)
+		else if (c == 'i' && !strcmp(name, "iterations") && len == 4)
 			l1_cfg.iterations = be32(val);
-		else if (!strcmp(name, "trace") && len == 4)
+		else if (c == 't' && !strcmp(name, "trace") && len == 4)
 			l1_cfg.trace = be32(val);
-		else if (!strcmp(name, "cpuid-expect"))
+		else if (c == 'c' && !strcmp(name, "cpuid-expect"))
 			parse_cpuid((const u8 *)val, len);
-		else if (!strcmp(name, "hostile"))
+		else if (c == 'h' && !strcmp(name, "hostile"))
 			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
 	}
 }

@@ -67,13 +67,15 @@ static void idt_load(void)
 {
 	struct dtr idtr = { sizeof(l1_idt) - 1, (u64)(uintptr_t)l1_idt };
 
+	/* Each gate as two quadwords: fewer stores than field by field. */
 	for (int v = 0; v < 32; v++) {
 		u64 a = exc_stubs[v];
-		l1_idt[v] = (struct idt_gate){
-			.offset_lo = (u16)a, .selector = L1_SEL_CODE,
-			.type_attr = 0x8e,       /* present, DPL0, 64-bit interrupt gate */
-			.offset_mid = (u16)(a >> 16), .offset_hi = (u32)(a >> 32),
-		};
+		u64 *gate = (u64 *)&l1_idt[v];
+
+		gate[0] = (a & 0xffff) | ((u64)L1_SEL_CODE << 16) |
+			  (0x8eull << 40) |            /* present, DPL0, 64-bit interrupt gate */
+			  ((a >> 16 & 0xffff) << 48);
+		gate[1] = a >> 32;
 	}
 	__asm__ volatile("lidt %0" :: "m"(idtr));
 }
