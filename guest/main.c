@@ -126,6 +126,7 @@ static enum nvm_status l1_cpuid(struct stage_result *r)
 	return stage_pass(r, "%u CPUID leaves match the VMM's table", l1_cfg.n_cpuid);
 }
 
+static const struct vendor_guest *const vendors[] = { &vendor_guest_amd, &vendor_guest_intel };
 static const struct vendor_guest *vendor;
 
 static enum nvm_status l1_enable(struct stage_result *r) { return vendor->enable(r); }
@@ -142,8 +143,10 @@ void l1_main(u64 fdt_gpa)
 {
 	cpu_init();
 	config_read(fdt_gpa);
-	vendor = !strcmp(l1_cfg.vendor, "intel") ? &vendor_guest_intel : &vendor_guest_amd;
-	GUEST_ASSERT(!strcmp(l1_cfg.vendor, vendor->arch), "unknown vendor \"%s\"", l1_cfg.vendor);
+	for (unsigned int i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++)
+		if (!strcmp(l1_cfg.vendor, vendors[i]->arch))
+			vendor = vendors[i];
+	GUEST_ASSERT(vendor, "unknown vendor \"%s\" in the device tree", l1_cfg.vendor);
 	status[NVM_STAGE_HOST_KVM] = NVM_PASS;   /* we are running */
 	TRACE("L1 loaded its GDT/IDT and read the device tree: vendor %s, %lu MiB RAM, "
 	      "%u round trips", l1_cfg.vendor, l1_mem_size() >> 20, l1_cfg.iterations);

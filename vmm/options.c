@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "options.h"
+#include "vendor.h"
 
 const char options_usage[] =
 	"Usage: nestvmm [OPTION]...\n"
@@ -145,7 +146,7 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 	while ((c = getopt_long(argc, argv, ":", long_opts, NULL)) != -1) {
 		switch (c) {
 		case OPT_ARCH:
-			if (strcmp(optarg, "auto") && strcmp(optarg, "amd") && strcmp(optarg, "intel")) {
+			if (strcmp(optarg, "auto") && !vendor_host_by_arch(optarg)) {
 				snprintf(err, errlen, "--arch: \"%s\" is not intel, amd or auto", optarg);
 				return -1;
 			}
