@@ -89,7 +89,7 @@ static int parse_uint(const char *opt, const char *s, unsigned long min, unsigne
 
 	errno = 0;
 	v = strtoul(s, &end, 10);
-	if (!*s || *s == '-' || *s == '+' || *end || errno || v < min || v > max) {
+	if (*s < '0' || *s > '9' || *end || errno || v < min || v > max) {
 		snprintf(err, errlen, "%s: \"%s\" is not a whole number from %lu to %lu", opt, s, min, max);
 		return -1;
 	}

@@ -127,3 +127,18 @@ Test(options, unknown_short_option_is_named_and_forgotten)
 	cr_assert_eq(PARSE("--format", "ktap"), 0, "%s", err);
 	cr_assert_eq(o.outputs[0].format, FORMAT_KTAP);
 }
+
+/* strtoul() skips leading white space; a number option must start with a digit. */
+Test(options, numbers_with_leading_space_or_sign_are_refused)
+{
+	static const char *const bad[] = { " 5", "\t5", "+5", "-5", "" };
+
+	for (unsigned int i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		char *argv[] = { "nestvmm", "--timeout", (char *)bad[i], NULL };
+		struct options o;
+		char err[256] = "";
+
+		cr_assert_eq(options_parse(3, argv, &o, err, sizeof(err)), -1, "\"%s\" accepted", bad[i]);
+		cr_assert(strstr(err, "--timeout"), "%s", err);
+	}
+}
