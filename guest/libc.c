@@ -88,49 +88,6 @@ int strcmp(const char *a, const char *b)
 	return (u8)*a - (u8)*b;
 }
 
-char *strchr(const char *s, int c)
-{
-	for (;; s++) {
-		if (*s == (char)c)
-			return (char *)s;
-		if (!*s)
-			return NULL;
-	}
-}
-
-char *strrchr(const char *s, int c)
-{
-	const char *last = NULL;
-
-	for (;; s++) {
-		if (*s == (char)c)
-			last = s;
-		if (!*s)
-			return (char *)last;
-	}
-}
-
-unsigned long strtoul(const char *s, char **end, int base)
-{
-	unsigned long v = 0;
-
-	if ((base == 0 || base == 16) && s[0] == '0' && (s[1] == 'x' || s[1] == 'X'))
-		s += 2, base = 16;
-	else if (base == 0)
-		base = s[0] == '0' ? 8 : 10;
-	for (;; s++) {
-		int d = *s >= '0' && *s <= '9' ? *s - '0' :
-			*s >= 'a' && *s <= 'z' ? *s - 'a' + 10 :
-			*s >= 'A' && *s <= 'Z' ? *s - 'A' + 10 : 99;
-		if (d >= base)
-			break;
-		v = v * (unsigned long)base + (unsigned long)d;
-	}
-	if (end)
-		*end = (char *)s;
-	return v;
-}
-
 /*
  * vsnprintf for %s %c %d %i %u %x %p %% with l/ll/z, '0' padding and a width.
  * Kept in registers as far as possible (a cursor, not a struct behind a
