@@ -288,12 +288,14 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
-	host_probe_cpu(&v.host);
-	vh = strcmp(o.arch, "auto") ? vendor_host_by_arch(o.arch) : vendor_host_by_cpu(v.host.cpu_vendor);
+	struct host_facts cpu = { 0 };
+	host_probe_cpu(&cpu);
+	vh = strcmp(o.arch, "auto") ? vendor_host_by_arch(o.arch) : vendor_host_by_cpu(cpu.cpu_vendor);
 	if (!vh)
 		vh = &vendor_host_amd;   /* unknown CPU vendor: host.nested says so */
 	verdict_init(&v, vh->arch);
-	host_probe_cpu(&v.host);
+	memcpy(v.host.cpu_vendor, cpu.cpu_vendor, sizeof(cpu.cpu_vendor));
+	memcpy(v.host.hypervisor, cpu.hypervisor, sizeof(cpu.hypervisor));
 	v.strict = o.strict;
 
 	if ((kvm_fd = host_stages(&v, vh, &o, &supported)) >= 0) {
