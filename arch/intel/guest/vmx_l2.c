@@ -162,31 +162,28 @@ static void vmcs_dump(struct l2_run *c)
 /* --- the setup chain --------------------------------------------------------------- */
 
 /* 25.11.3: a fresh VMCS region holds the revision id; VMCLEAR, then VMPTRLD makes it current. */
+/* A VMCLEAR/VMPTRLD outcome as a stage failure, or NVM_PASS. */
+static enum nvm_status pointer_insn_check(struct l2_run *c, const char *insn, struct vmx_outcome o)
+{
+	TRACE("%s 0x%lx: %s", insn, gpa_of(c->vmcs), vmx_result_name(o.result));
+	if (o.result == VMX_FAULT)
+		return stage_fail(c->r, "%s on %s", exception_name(o.fault.vector), insn);
+	if (o.result != VMX_OK)
+		return stage_fail(c->r, "%s failed (%s%s%s)", insn, vmx_result_name(o.result),
+				  o.result == VMX_FAIL_VALID ? ": " : "",
+				  o.result == VMX_FAIL_VALID ?
+				  insn_error_name(vmread(VM_INSTRUCTION_ERROR)) : "");
+	return NVM_PASS;
+}
+
 static enum nvm_status vmcs_load(struct l2_run *c)
 {
-	struct vmx_outcome o;
-
 	c->vmcs = page_alloc(1);
 	*(u32 *)c->vmcs = vmx_caps.revision;
-	o = vmx_pointer_insn_safe(true, gpa_of(c->vmcs));
-	TRACE("VMCLEAR 0x%lx (revision 0x%x): %s", gpa_of(c->vmcs), vmx_caps.revision,
-	      vmx_result_name(o.result));
-	if (o.result == VMX_FAULT)
-		return stage_fail(c->r, "%s on VMCLEAR", exception_name(o.fault.vector));
-	if (o.result != VMX_OK)
-		return stage_fail(c->r, "VMCLEAR failed (%s%s%s)", vmx_result_name(o.result),
-				  o.result == VMX_FAIL_VALID ? ": " : "",
-				  o.result == VMX_FAIL_VALID ?
-				  insn_error_name(vmread(VM_INSTRUCTION_ERROR)) : "");
-	o = vmx_pointer_insn_safe(false, gpa_of(c->vmcs));
-	TRACE("VMPTRLD 0x%lx: %s", gpa_of(c->vmcs), vmx_result_name(o.result));
-	if (o.result == VMX_FAULT)
-		return stage_fail(c->r, "%s on VMPTRLD", exception_name(o.fault.vector));
-	if (o.result != VMX_OK)
-		return stage_fail(c->r, "VMPTRLD failed (%s%s%s)", vmx_result_name(o.result),
-				  o.result == VMX_FAIL_VALID ? ": " : "",
-				  o.result == VMX_FAIL_VALID ?
-				  insn_error_name(vmread(VM_INSTRUCTION_ERROR)) : "");
+	TRACE("VMCS at 0x%lx with revision 0x%x", gpa_of(c->vmcs), vmx_caps.revision);
+	if (pointer_insn_check(c, "VMCLEAR", vmx_pointer_insn_safe(true, gpa_of(c->vmcs))) != NVM_PASS ||
+	    pointer_insn_check(c, "VMPTRLD", vmx_pointer_insn_safe(false, gpa_of(c->vmcs))) != NVM_PASS)
+		return NVM_FAIL;
 	vmx_host_rsp = 0;   /* a new VMCS: vmx_enter must write HOST_RSP */
 	return NVM_PASS;
 }
