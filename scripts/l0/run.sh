@@ -171,6 +171,10 @@ boot: cdrom
 com1: enabled=1, mode=file, dev="$WORK/com1"
 display_library: rfb, options="timeout=0"
 clock: sync=none
+# No sound device: Bochs would open the host sound system for the PC speaker and
+# its lowlevel sound driver, and aborts where none is usable (a fresh machine).
+speaker: enabled=0
+sound: waveoutdrv=dummy, waveindrv=dummy, midioutdrv=dummy
 log: $WORK/bochs.log
 panic: action=fatal
 info: action=ignore
