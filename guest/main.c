@@ -101,12 +101,25 @@ static enum nvm_status l1_boot(struct stage_result *r)
 	return stage_pass(r, "64-bit mode, own GDT/IDT, exceptions delivered");
 }
 
-/* l1.cpuid: L1 sees exactly the CPUID values the VMM put in its table. */
+/*
+ * l1.cpuid: L1 sees exactly the CPUID values the VMM put in its table. The
+ * details also list some leaves raw, as L1 read them, whatever the table says
+ * (NVM_CPUID_SEEN_LEAVES), so that tests can check --cpu and
+ * --hide-hypervisor against what L1 saw, not against the VMM's own table.
+ */
 static enum nvm_status l1_cpuid(struct stage_result *r)
 {
 	static const char reg_name[4][4] = { "EAX", "EBX", "ECX", "EDX" };
+	static const u32 seen[] = NVM_CPUID_SEEN_LEAVES;
 	unsigned int bad = 0;
 
+	for (u32 i = 0; i < sizeof(seen) / sizeof(seen[0]); i++) {
+		u32 got[4];
+
+		cpuid(seen[i], 0, got);
+		stage_detail(r, "seen CPUID.%xH.0 EAX=0x%08x EBX=0x%08x ECX=0x%08x EDX=0x%08x",
+			     seen[i], got[0], got[1], got[2], got[3]);
+	}
 	for (u32 i = 0; i < l1_cfg.n_cpuid; i++) {
 		const struct l1_cpuid_expect *e = &l1_cfg.cpuid[i];
 		u32 got[4];

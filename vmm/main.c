@@ -71,14 +71,21 @@ static uint8_t *kernel_read(const char *path, size_t *len, char *err, size_t err
 }
 
 /*
- * L1's CPUID: what KVM supports, the vendor's extension exposed as far as
- * KVM offers it, then the user's overrides. The leaves L1 checks in
- * l1.cpuid go into the device tree after KVM has had its say (read back).
+ * L1's CPUID: what KVM supports, marked as running under a hypervisor, the
+ * vendor's extension exposed as far as KVM offers it, then the user's
+ * overrides. The leaves L1 checks in l1.cpuid go into the device tree
+ * after KVM has had its say (read back).
  */
 static void cpuid_build(struct cpuid_table *t, const struct cpuid_table *supported,
 			const struct vendor_host *vh, const struct options *o)
 {
 	*t = *supported;
+	/*
+	 * CPUID.1:ECX[31] says a hypervisor is present, and leaves 4000_0000h+
+	 * (KVM's, from the supported table) are only read by guests that see
+	 * it. KVM does not always set the bit in its supported CPUID.
+	 */
+	cpuid_get_or_add(t, CPUID_LEAF_FEATURES, 0)->ecx |= CPUID_1_ECX_HYPERVISOR;
 	vh->cpuid_expose(t, supported);
 	TRACE("%s %s to L1: KVM's supported CPUID %s it", vh->virt,
 	      vh->cpuid_offers(supported) ? "exposed" : "not exposed",

@@ -16,7 +16,17 @@
 #define CPUID_LEAF_EXT_FEATURES    0x80000001u
 #define CPUID_LEAF_SVM             0x8000000au
 
+/*
+ * The leaves L1 reports raw in l1.cpuid's details, subleaf 0, one line each:
+ * "seen CPUID.<leaf hex>H.0 EAX=0x%08x EBX=0x%08x ECX=0x%08x EDX=0x%08x".
+ * Every leaf a --cpu feature lives in must be here (tests/unit/test_cpuid.c).
+ */
+#define NVM_CPUID_SEEN_LEAVES { CPUID_LEAF_VENDOR, CPUID_LEAF_FEATURES, 0x7u,             \
+				CPUID_LEAF_HV_BASE, CPUID_LEAF_EXT_FEATURES, CPUID_LEAF_SVM }
+
 #define CPUID_1_ECX_VMX            (1u << 5)
+#define CPUID_1_ECX_XSAVE          (1u << 26)
+#define CPUID_1_ECX_OSXSAVE        (1u << 27)   /* mirrors CR4.OSXSAVE */
 #define CPUID_1_ECX_HYPERVISOR     (1u << 31)
 #define CPUID_1_EBX_APIC_ID_SHIFT  24
 #define CPUID_80000001_ECX_SVM     (1u << 2)
@@ -48,6 +58,7 @@
 #define CR4_PAE                    (1u << 5)
 #define CR4_OSFXSR                 (1u << 9)
 #define CR4_VMXE                   (1u << 13)
+#define CR4_OSXSAVE                (1u << 18)
 
 #define RFLAGS_RESERVED_1          (1u << 1)
 #define RFLAGS_IF                  (1u << 9)
