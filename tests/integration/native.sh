@@ -15,10 +15,9 @@ test_default_run_l1_passes_l2_skipped() {
 
 test_text_table_is_the_default() {
 	NO_COLOR=1 nv
-	expect_rc 4 && grep -qE '^  l1.boot +pass' "$out" && grep -q '^result: SKIP' "$out" ||
-		fail "no text table"
-	grep -q $'\033' "$out" && fail "colour escape codes when stdout is not a TTY"
-	return 0
+	expect_rc 4
+	grep -qE '^  l1.boot +pass' "$out" && grep -q '^result: SKIP' "$out" || fail "no text table"
+	! grep -q $'\033' "$out" || fail "colour escape codes when stdout is not a TTY"
 }
 
 test_forced_svm_bit_shows_the_gp() {
@@ -44,20 +43,43 @@ test_strict_turns_missing_nesting_into_failure() {
 	expect_rc 1 && expect_stage host.nested fail
 }
 
+# What L1 itself read (the "seen CPUID" lines of l1.cpuid), not the VMM's
+# table: without --hide-hypervisor, CPUID.1:ECX[31] is set and leaf 4000_0000h
+# holds KVM's signature; with it, neither.
 test_hide_hypervisor_reaches_l1() {
-	# l1.cpuid compares what L1 sees with the table: it passes only if L1 saw bit 31 clear.
-	nv --format json --hide-hypervisor --trace
-	expect_rc 4 && expect_stage l1.cpuid pass && expect_err "hide-hypervisor"
+	nv --format json
+	expect_rc 4 && expect_stage l1.cpuid pass &&
+	expect_seen_bit 1 ECX 31 1 && expect_seen_kvm_leaves yes
+	nv --format json --hide-hypervisor
+	expect_rc 4 && expect_stage l1.cpuid pass &&
+	expect_seen_bit 1 ECX 31 0 && expect_seen_kvm_leaves no
 }
 
+# --cpu as L1 reads it: x2apic (CPUID.1:ECX[21]) is on by default here and svm
+# (CPUID.8000_0001h:ECX[2]) off (no nesting); the overrides turn both around.
 test_cpuid_overrides_reach_l1() {
-	nv --format json --cpu -x2apic,+pdpe1gb --trace
-	expect_rc 4 && expect_stage l1.cpuid pass && expect_err "x2apic: CPUID.1H.0:ECX\[21\] cleared"
+	nv --format json --arch amd
+	expect_rc 4 && expect_seen_bit 1 ECX 21 1 && expect_seen_bit 80000001 ECX 2 0
+	nv --format json --arch amd --cpu -x2apic,+svm --trace
+	expect_stage l1.cpuid pass && expect_seen_bit 1 ECX 21 0 && expect_seen_bit 80000001 ECX 2 1 &&
+	expect_err "x2apic: CPUID.1H.0:ECX\[21\] cleared"
+}
+
+# L1 sets CR4.OSXSAVE, which CPUID.1:ECX[27] mirrors: what it sees then differs
+# from the VMM's table, and l1.cpuid must say so (and what differs).
+test_l1_cpuid_fails_when_l1_sees_other_values() {
+	nv --format json --hostile cr4-osxsave
+	expect_rc 1 && expect_stage l1.cpuid fail &&
+	expect_reason l1.cpuid "1 CPUID register\(s\) differ from the VMM's table" &&
+	expect_seen_bit 1 ECX 27 1 && expect_stage l1.enable skip && expect_reason l1.enable "needs l1.cpuid"
+	jq -e '.stages[] | select(.name == "l1.cpuid") | .details | test("CPUID.1H.0:ECX=0x[0-9a-f]+ expected")' \
+		"$out" >/dev/null || fail "l1.cpuid's details do not name CPUID.1H.0:ECX"
 }
 
 test_json_to_output_file() {
 	nv --format json --output "$WORK/v.json"
-	expect_rc 4 && [ ! -s "$out" ] || fail "stdout should be empty with --output FILE"
+	expect_rc 4
+	[ ! -s "$out" ] || fail "stdout should be empty with --output FILE"
 	jq -e '.stages | length == 7' "$WORK/v.json" >/dev/null || fail "bad JSON file"
 	[ -z "$(ls "$WORK"/v.json.* 2>/dev/null)" ] || fail "temporary file left behind"
 }
@@ -72,7 +94,8 @@ test_spinning_guest_is_stopped_by_timeout() {
 
 test_triple_fault_is_reported() {
 	nv --format json --hostile triple-fault
-	expect_rc 1 && expect_reason l1.boot "triple-fault" && jq -e '.run.end == "triple-fault"' "$out" >/dev/null
+	expect_rc 1 && expect_reason l1.boot "triple-fault" &&
+	{ jq -e '.run.end == "triple-fault"' "$out" >/dev/null || fail "run.end is not triple-fault"; }
 }
 
 test_malformed_kernel_is_exit_2() {
@@ -105,9 +128,11 @@ test_bad_options_are_exit_2() {
 
 test_help_and_version() {
 	nv --help
-	expect_rc 0 && grep -q -- "--arch intel|amd|auto" "$out" || fail "help text"
+	expect_rc 0
+	grep -q -- "--arch intel|amd|auto" "$out" || fail "help text"
 	nv --version
-	expect_rc 0 && grep -qE '^nestvmm [0-9]' "$out" || fail "version"
+	expect_rc 0
+	grep -qE '^nestvmm [0-9]' "$out" || fail "version"
 }
 
 test_trace_narrates_the_run() {

@@ -19,7 +19,10 @@ if [ "$vendor" = amd ]; then
 	      --run "--arch amd --trace $json"
 	      --nested 0 --run "--arch amd $json"
 	      --run "--arch amd --cpu +svm $json"
-	      --run "--arch amd --strict $json")
+	      --run "--arch amd --strict $json"
+	      --run "--arch amd --hide-hypervisor $json"
+	      --run "--arch amd --cpu -x2apic $json"
+	      --run "--arch amd --hostile cr4-osxsave $json")
 else
 	# Bochs runs L1 and L2 slowly: give each nestvmm run room.
 	l0=scripts/l0/bochs-intel.sh virt=VMX module=kvm_intel flag=vmx
@@ -28,7 +31,10 @@ else
 	      --run "--arch intel --trace --iterations 4 $json"
 	      --nested 0 --run "--arch intel $json"
 	      --run "--arch intel --cpu +vmx $json"
-	      --run "--arch intel --strict $json")
+	      --run "--arch intel --strict $json"
+	      --run "--arch intel --hide-hypervisor $json"
+	      --run "--arch intel --cpu -x2apic $json"
+	      --run "--arch intel --hostile cr4-osxsave $json")
 fi
 
 echo "booting $kernel under $l0 with ${#runs[@]} arguments of runs..."
@@ -78,21 +84,47 @@ test_2_trace_narrates_vmlaunch() {
 off=3
 fi
 
+# The CPUID bit of the extension as L1 read it (l1.cpuid's "seen" lines).
+virt_bit() {
+	if [ "$vendor" = amd ]; then expect_seen_bit 80000001 ECX 2 "$1"
+	else expect_seen_bit 1 ECX 5 "$1"; fi
+}
+
 test_4_nested_off_host_says_so() {
 	use_run $off && expect_rc 4 && expect_stage host.nested skip &&
 	expect_reason host.nested "nested=0" && expect_reason host.nested "modprobe -r $module" &&
 	expect_stage l1.enable skip && expect_stage l2.run skip &&
-	expect_reason l2.run "no nested $virt"
+	expect_reason l2.run "no nested $virt" && virt_bit 0
 }
 
 test_5_nested_off_forced_bit_is_refused_in_l1() {
-	use_run $((off + 1)) && expect_rc 1 && expect_stage l1.enable fail &&
+	use_run $((off + 1)) && expect_rc 1 && expect_stage l1.enable fail && virt_bit 1 &&
 	if [ "$vendor" = amd ]; then expect_reason l1.enable "#GP.*EFER.SVME"
 	else expect_reason l1.enable "#GP|VMXON|VMX"; fi
 }
 
 test_6_nested_off_strict_fails() {
 	use_run $((off + 2)) && expect_rc 1 && expect_stage host.nested fail
+}
+
+# --hide-hypervisor as L1 read it, against the plain run at nested=0: there
+# CPUID.1:ECX[31] is set and leaf 4000_0000h holds KVM's signature; here neither.
+test_7_hide_hypervisor_is_what_l1_sees() {
+	use_run $off && expect_seen_bit 1 ECX 31 1 && expect_seen_kvm_leaves yes
+	use_run $((off + 3)) && expect_rc 4 && expect_stage l1.cpuid pass &&
+	expect_seen_bit 1 ECX 31 0 && expect_seen_kvm_leaves no
+}
+
+test_8_cpu_override_is_what_l1_sees() {
+	use_run $off && expect_seen_bit 1 ECX 21 1
+	use_run $((off + 4)) && expect_rc 4 && expect_stage l1.cpuid pass && expect_seen_bit 1 ECX 21 0
+}
+
+# L1 sets CR4.OSXSAVE, which CPUID.1:ECX[27] mirrors: l1.cpuid must fail.
+test_9_l1_cpuid_fails_when_l1_sees_other_values() {
+	use_run $((off + 5)) && expect_rc 1 && expect_stage l1.cpuid fail &&
+	expect_reason l1.cpuid "differ from the VMM's table" && expect_seen_bit 1 ECX 27 1 &&
+	expect_stage l1.enable skip
 }
 
 run_tests
