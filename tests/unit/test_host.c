@@ -66,7 +66,8 @@ Test(host, other_backend_is_named)
 	cr_assert_str_eq(h.kvm_module, "kvm_pvm");
 	cr_assert_eq(h.nested_param, -1);
 	cr_assert_str_eq(h.cpu_flags, "");
-	host_check_nested(&h, &vendor_host_amd, false, reason, sizeof(reason), details, sizeof(details));
+	cr_assert_eq(host_check_nested(&h, &vendor_host_amd, false, reason, sizeof(reason),
+				       details, sizeof(details)), NVM_SKIP, "%s", reason);
 	cr_assert(strstr(reason, "backend is kvm_pvm"), "%s", reason);
 	cr_assert(strstr(reason, "lack \"svm\""), "%s", reason);
 	cr_assert(strstr(reason, "KVM_CAP_NESTED_STATE=0"), "%s", reason);
@@ -92,13 +93,16 @@ Test(host, wrong_vendor_is_a_skip_with_reason)
 Test(host, kvm_open_errors_are_explained)
 {
 	probe(FIX("no-kvm"), &vendor_host_amd, "AuthenticAMD", false, 0);
+	reason[0] = '\0';   /* each call must write its own reason */
 	host_explain_kvm_open("/dev/kvm", ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
 	cr_assert(strstr(reason, "firmware"), "no svm flag: firmware setting: %s", reason);
 
 	probe(FIX("amd-nested-off"), &vendor_host_amd, "AuthenticAMD", false, 0);
+	reason[0] = '\0';   /* each call must write its own reason */
 	host_explain_kvm_open("/dev/kvm", ENOENT, FIX("no-kvm"), &vendor_host_amd, &h, reason, sizeof(reason));
 	cr_assert(strstr(reason, "modprobe kvm_amd"), "svm flag but no module: %s", reason);
 
+	reason[0] = '\0';   /* each call must write its own reason */
 	host_explain_kvm_open("/dev/kvm2", EACCES, FIX("amd-nested"), &vendor_host_amd, &h, reason, sizeof(reason));
 	cr_assert(strstr(reason, "/dev/kvm2: Permission denied"), "names the device: %s", reason);
 	cr_assert(strstr(reason, "kvm group"), "%s", reason);
