@@ -73,11 +73,14 @@ chmod +x "$work/nestvmm"
 export FAKE_LOG=$log MAKE=$work/make NESTVMM_CACHE=$work/cache
 
 # run WANT_EXIT NAME ARGS...: bisect-kernel.sh's exit code must be WANT_EXIT.
+# $log holds what this run's fakes were asked to do, $log.all every run's.
+# Call it in this shell, never in a subshell: fails would be lost there.
 run() {
 	local want=$1 name=$2 rc=0
 	shift 2
 	: > "$log"
 	bash "$script" "$@" > "$work/out" 2>&1 || rc=$?
+	cat "$log" >> "$log.all"
 	if [[ $rc == "$want" ]]; then
 		echo "ok: $name: exit $rc"
 	else
@@ -111,6 +114,7 @@ common=(--source "$tree" --build-dir "$work/build" --nestvmm "$work/nestvmm" --l
 
 case ${1:-} in
 args)
+	: > "$log.all"
 	run 0 help --help
 	expect "help lists the exit codes" '^  125  skip' "$work/out"
 	run 128 "no --arch" "${common[@]}"
@@ -127,10 +131,12 @@ args)
 	run 128 "tree configured in place" "${common[@]}" --arch amd
 	expect "says to run mrproper" 'mrproper' "$work/out"
 	rm "$tree/.config"
-	expect_not "nothing was built for bad arguments" '^make' "$log"
+	expect_not "nothing was built for any of the bad arguments" '^make' "$log.all"
 	# The default source is the current directory, as under git bisect run.
-	(cd "$tree" && run 0 "source defaults to the current directory" --arch amd --build-dir "$work/build" \
-		--config-only)
+	cd "$tree"
+	run 0 "source defaults to the current directory" --arch amd --build-dir "$work/build" --config-only
+	cd "$here"
+	expect "... and that tree was configured" "^make -C $tree O=$work/build x86_64_defconfig\$" "$log"
 	;;
 config)
 	run 0 "amd config" "${common[@]}" --arch amd --config-only
