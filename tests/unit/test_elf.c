@@ -83,13 +83,50 @@ REJECTS(entry_outside, img.eh.e_entry = 0x300000, sizeof(img), "entry point")
 REJECTS(entry_not_executable, img.ph[0].p_flags = PF_R | PF_W, sizeof(img), "entry point")
 REJECTS(virt_phys_differ, img.ph[0].p_vaddr = 0x400000, sizeof(img), "identity")
 
-Test(elf, rejects_overlapping_segments)
+/*
+ * Overlap, in every order: segment 0 is 0x200000-0x201000, and a later
+ * segment starts inside it, ends inside it (lies below it), contains it,
+ * lies within it, or covers exactly it. A check of one direction only
+ * (say "a later segment starts inside an earlier one") misses the others.
+ */
+static void add_segment(unsigned int i, uint64_t paddr, uint64_t memsz)
 {
-	img.eh.e_phnum = 2;
-	img.ph[1] = img.ph[0];
-	img.ph[1].p_paddr = img.ph[1].p_vaddr = 0x200800;
+	img.eh.e_phnum = (Elf64_Half)(i + 1);
+	img.ph[i] = img.ph[0];
+	img.ph[i].p_flags = PF_R | PF_W;
+	img.ph[i].p_paddr = img.ph[i].p_vaddr = paddr;
+	img.ph[i].p_memsz = memsz;
+}
+
+#define REJECTS_OVERLAP(name, paddr, memsz)                                 \
+	Test(elf, name)                                                     \
+	{                                                                   \
+		add_segment(1, paddr, memsz);                               \
+		cr_assert_eq(validate(sizeof(img)), -1, "0x%lx+0x%lx accepted", \
+			     (unsigned long)(paddr), (unsigned long)(memsz)); \
+		cr_assert(strstr(err, "segments 0 and 1 overlap"), "%s", err); \
+	}
+
+REJECTS_OVERLAP(rejects_later_segment_starting_inside_earlier, 0x200800, 0x1000)
+REJECTS_OVERLAP(rejects_later_segment_below_earlier_ending_inside_it, 0x1ff800, 0x1000)
+REJECTS_OVERLAP(rejects_later_segment_containing_earlier, 0x1ff000, 0x3000)
+REJECTS_OVERLAP(rejects_later_segment_within_earlier, 0x200400, 0x200)
+REJECTS_OVERLAP(rejects_later_segment_over_the_same_range, 0x200000, 0x1000)
+REJECTS_OVERLAP(rejects_one_byte_of_overlap_below, 0x1ff000, 0x1001)
+REJECTS_OVERLAP(rejects_one_byte_of_overlap_above, 0x200fff, 0x1000)
+
+Test(elf, rejects_overlap_with_any_earlier_segment_not_only_the_previous)
+{
+	add_segment(1, 0x202000, 0x1000);
+	add_segment(2, 0x1ff800, 0x1000);
 	cr_assert_eq(validate(sizeof(img)), -1);
-	cr_assert(strstr(err, "overlap"), "%s", err);
+	cr_assert(strstr(err, "segments 0 and 2 overlap"), "%s", err);
+}
+
+Test(elf, accepts_a_later_segment_touching_from_below)
+{
+	add_segment(1, 0x1ff000, 0x1000);
+	cr_assert_eq(validate(sizeof(img)), 0, "%s", err);
 }
 
 Test(elf, accepts_disjoint_segments)
