@@ -58,6 +58,9 @@ const char *format_result_name(int code)
 
 int format_exit_code(const struct verdict *v)
 {
+	/* An output that failed after the run changed the process's exit code (output.h). */
+	if (v->exit_override)
+		return v->exit_override;
 	/* main() exits 128 + signal number when interrupted: say the same. */
 	if (v->end == RUN_INTERRUPTED && v->signal > 0)
 		return 128 + v->signal;

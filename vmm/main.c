@@ -245,11 +245,23 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
+/* --help, --version: exit 0 only when the text reached standard output. */
+static int print_info(const char *text, bool stdout_closed)
+{
+	if (stdout_closed || output_write_fd(STDOUT_FILENO, text, strlen(text))) {
+		fprintf(stderr, "nestvmm: standard output: %s\n", stdout_closed ? "closed" : strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	return EXIT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static struct options o;
 	static struct verdict v;
 	static struct cpuid_table supported;
+	static struct output_target out[OPTIONS_OUTPUT_MAX];
+	unsigned int n_out = 0;
 	char err[512];
 	struct timespec t0, t1;
 	const struct vendor_host *vh;
@@ -257,17 +269,18 @@ int main(int argc, char **argv)
 	uint64_t entry;
 	uint8_t *img;
 	int kvm_fd, code;
+	bool stdout_closed;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Closed standard fds get /dev/null, so /dev/kvm never becomes "standard output". */
+	output_guard_std_fds(&stdout_closed);
+	if (output_ignore_signals())
+		return usage_error("cannot ignore SIGPIPE and SIGXFSZ");
 	if (options_parse(argc, argv, &o, err, sizeof(err)))
 		return usage_error(err);
-	if (o.help) {
-		fputs(options_usage, stdout);
-		return EXIT_PASS;
-	}
-	if (o.version) {
-		printf("nestvmm %s\n", NESTVMM_VERSION);
-		return EXIT_PASS;
+	if (o.help || o.version) {
+		snprintf(err, sizeof(err), "nestvmm %s\n", NESTVMM_VERSION);
+		return print_info(o.help ? options_usage : err, stdout_closed);
 	}
 	/* Bad input is found before anything runs: exit 2, nothing written. */
 	if (!(img = kernel_read(o.kernel, &img_len, err, sizeof(err))))
@@ -277,15 +290,23 @@ int main(int argc, char **argv)
 		code = EXIT_USAGE;
 		goto out;
 	}
-	for (unsigned int i = 0; i < o.n_outputs; i++)
-		if (output_check_writable(&o.outputs[i], err, sizeof(err))) {
-			code = usage_error(err);
-			goto out;
-		}
 	trace_on = o.trace;
+	/* Before any temporary file exists: an interrupt from now on still cleans up. */
 	if (run_install_signals()) {
 		code = usage_error("cannot install signal handlers");
 		goto out;
+	}
+	for (n_out = 0; n_out < o.n_outputs; n_out++) {
+		if (!o.outputs[n_out].path && stdout_closed) {
+			code = usage_error("standard output is closed: nothing would receive the verdict "
+					   "(give --output FILE)");
+			goto out;
+		}
+		if (output_open(&out[n_out], &o.outputs[n_out], err, sizeof(err))) {
+			n_out++;
+			code = usage_error(err);
+			goto out;
+		}
 	}
 
 	struct host_facts cpu = { 0 };
@@ -303,18 +324,19 @@ int main(int argc, char **argv)
 		explain_enable_skip(&v, vh);
 		close(kvm_fd);
 	}
+	/* The verdict records the signal that interrupted the run; a later one counts anew. */
+	if (v.end == RUN_INTERRUPTED)
+		run_signal_clear();
 	verdict_finish(&v);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	v.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 	code = o.bisect ? bisect_exit_code(&v) : v.end == RUN_INTERRUPTED ? 128 + v.signal : verdict_exit_code(&v);
-	for (unsigned int i = 0; i < o.n_outputs; i++)
-		if (output_write(&o.outputs[i], &v, err, sizeof(err))) {
-			fprintf(stderr, "nestvmm: %s\n", err);
-			code = EXIT_USAGE;
-		}
+	code = output_write_all(out, n_out, &v, code);
+	n_out = 0;
 	verdict_free(&v);
 out:
+	output_discard(out, n_out);
 	if (img != l1_image)
 		free(img);
 	return code;
