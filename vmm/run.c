@@ -10,6 +10,7 @@
 
 #include "channel.h"
 #include "nestvmm/x86.h"
+#include "protocol.h"
 #include "run.h"
 #include "trace.h"
 
@@ -87,15 +88,33 @@ static bool is_l1_stage(uint32_t id)
 	return id >= NVM_STAGE_FIRST_L1 && id < NVM_STAGE_COUNT;
 }
 
+/* The VMM's protocol rules (protocol.h); false when m breaks one, which ends the run. */
+static bool protocol_allows(struct run_ctx *c, const struct chan_msg *m)
+{
+	enum nvm_status st[NVM_STAGE_COUNT];
+	int stage = is_l1_stage(m->arg) ? (int)m->arg : -1;
+	char why[256];
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		st[i] = c->v->stage[i].status;
+	if (!protocol_check(m->type, stage, stage >= 0 ? stage_needs[stage] : NVM_STAGE_NONE,
+			    (enum nvm_status)m->val[0], st, c->done, why, sizeof(why)))
+		return true;
+	end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), why);
+	return false;
+}
+
 /* Apply one decoded message; false when it ends the run. */
 static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 {
 	struct verdict *v = c->v;
 
+	if (!protocol_allows(c, m))
+		return false;
 	switch (m->type) {
 	case NVM_MSG_LOG:
 		if (trace_on)
-			fprintf(stderr, "[l1] %s\n", m->str[0]);
+			trace_text("l1", m->str[0]);
 		verdict_add_log(v, m->str[0]);
 		return true;
 	case NVM_MSG_STAGE_BEGIN:
