@@ -1,5 +1,5 @@
 // SPDX-License-Identifier: MIT
-#define _GNU_SOURCE             /* sigabbrev_np, mkostemp, ppoll */
+#define _GNU_SOURCE             /* sigabbrev_np, ppoll */
 #include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/random.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -168,41 +169,68 @@ static int open_direct(struct output_target *t, const char *cur, int fd, const s
 	return 0;
 }
 
-/* A regular file: the temporary file is created now, in the target's directory. */
+/*
+ * A temporary file beside the target, in t->dir_fd: "NAME.XXXXXX", or
+ * ".nestvmm-XXXXXX" when NAME is too long for that. Through the directory's
+ * fd, so a path near PATH_MAX works as well as a short one.
+ */
+static int tmp_create(struct output_target *t)
+{
+	static const char chars[] = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789";
+	size_t bl = strlen(t->base);
+
+	for (int tries = 0; tries < 100; tries++) {
+		unsigned char rnd[6];
+		char *x;
+
+		if (getrandom(rnd, sizeof(rnd), 0) != (ssize_t)sizeof(rnd))
+			return -1;
+		if (bl + 7 <= NAME_MAX)
+			x = t->tmp + sprintf(t->tmp, "%s.", t->base);
+		else
+			x = t->tmp + sprintf(t->tmp, ".nestvmm-");
+		for (int i = 0; i < 6; i++)
+			x[i] = chars[rnd[i] % (sizeof(chars) - 1)];
+		x[6] = '\0';
+		t->fd = openat(t->dir_fd, t->tmp, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC | O_NOFOLLOW, 0600);
+		if (t->fd >= 0) {
+			if (!fchmod(t->fd, t->mode))
+				return 0;
+			close(t->fd);
+			unlinkat(t->dir_fd, t->tmp, 0);
+			t->fd = -1;
+			return -1;
+		}
+		if (errno != EEXIST)
+			return -1;
+	}
+	return -1;
+}
+
+/* A regular file: its directory is opened, and a temporary file made there, now. */
 static int open_file(struct output_target *t, const char *cur, bool exists, const struct stat *st,
 		     char *err, size_t errlen)
 {
 	const char *path = t->o->path, *slash = strrchr(cur, '/');
-	const char *base = slash ? slash + 1 : cur;
-	size_t dl = slash ? (size_t)(slash - cur) + 1 : 0;
+	char dir[PATH_MAX];
 
+	snprintf(dir, sizeof(dir), "%.*s", slash ? (int)(slash - cur) + (slash == cur) : 1,
+		 slash ? cur : ".");
 	if (exists && access(cur, W_OK)) {
 		snprintf(err, errlen, "--output %s: file is not writable: %s", path, strerror(errno));
 		return -1;
 	}
 	t->mode = exists ? st->st_mode & 07777 : 0666 & ~umask_now();
-	if (!(t->path = strdup(cur)) || !(t->tmp = malloc(strlen(cur) + 32))) {
+	t->kind = OUTPUT_FILE;
+	if (!(t->base = strdup(slash ? slash + 1 : cur)) || !(t->tmp = malloc(NAME_MAX + 1))) {
 		snprintf(err, errlen, "--output %s: out of memory", path);
 		return -1;
 	}
-	/* FILE.XXXXXX beside it; a name near NAME_MAX gets a short one. */
-	if (strlen(base) + 7 <= NAME_MAX)
-		sprintf(t->tmp, "%s.XXXXXX", cur);
-	else
-		sprintf(t->tmp, "%.*s.nestvmm-XXXXXX", (int)dl, cur);
-	if ((t->fd = mkostemp(t->tmp, O_CLOEXEC)) < 0) {
-		int e = errno;
-		snprintf(err, errlen, "--output %s: cannot create a file in %s%.*s: %s", path,
-			 dl ? "" : ".", (int)dl, cur, strerror(e));
-		free(t->tmp);
-		t->tmp = NULL;
+	if ((t->dir_fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC)) < 0 || tmp_create(t)) {
+		snprintf(err, errlen, "--output %s: cannot create a file in %s: %s", path, dir,
+			 strerror(errno));
 		return -1;
 	}
-	if (fchmod(t->fd, t->mode)) {
-		snprintf(err, errlen, "--output %s: fchmod: %s", path, strerror(errno));
-		return -1;
-	}
-	t->kind = OUTPUT_FILE;
 	return 0;
 }
 
@@ -214,7 +242,7 @@ int output_open(struct output_target *t, const struct output *o, char *err, size
 
 	memset(t, 0, sizeof(*t));
 	t->o = o;
-	t->fd = -1;
+	t->fd = t->dir_fd = -1;
 	t->kind = OUTPUT_DIRECT;
 	if (!o->path)
 		return open_direct(t, "", 1, &st, err, errlen) ? -1 : 0;
@@ -329,12 +357,6 @@ static int write_target(struct output_target *t, const struct verdict *v)
 		report(t, "rendering the verdict", errno);
 		return -1;
 	}
-	/* A file may be written a second time with another exit code: start over. */
-	if (t->kind == OUTPUT_FILE && (lseek(t->fd, 0, SEEK_SET) < 0 || ftruncate(t->fd, 0))) {
-		report(t, "write", errno);
-		free(buf);
-		return -1;
-	}
 	rc = output_write_fd(t->fd, buf, len);
 	if (rc)
 		report(t, "write", errno);
@@ -342,16 +364,53 @@ static int write_target(struct output_target *t, const struct verdict *v)
 	return rc;
 }
 
+/*
+ * A file: into its temporary file (a new one when written again), on disk,
+ * then renamed over the target: a reader sees one whole verdict or another.
+ */
+static int write_file(struct output_target *t, const struct verdict *v)
+{
+	const char *step = "write";
+
+	if (t->fd < 0 && tmp_create(t)) {
+		report(t, "creating a temporary file", errno);
+		return -1;
+	}
+	if (write_target(t, v))
+		goto fail;
+	if (fsync(t->fd) && (step = "fsync"))
+		goto fail_report;
+	if (close(t->fd) && (t->fd = -1, step = "close"))
+		goto fail_report;
+	t->fd = -1;
+	if (renameat(t->dir_fd, t->tmp, t->dir_fd, t->base) && (step = "rename"))
+		goto fail_report;
+	t->tmp[0] = '\0';
+	t->written = true;
+	return 0;
+fail_report:
+	report(t, step, errno);
+fail:
+	if (t->fd >= 0)
+		close(t->fd);
+	t->fd = -1;
+	unlinkat(t->dir_fd, t->tmp, 0);
+	t->tmp[0] = '\0';
+	return -1;
+}
+
 static void close_target(struct output_target *t)
 {
 	if (t->fd >= 0)
 		close(t->fd);
-	t->fd = -1;
-	if (t->tmp)
-		unlink(t->tmp);
+	if (t->tmp && t->tmp[0])
+		unlinkat(t->dir_fd, t->tmp, 0);
+	if (t->dir_fd >= 0)
+		close(t->dir_fd);
 	free(t->tmp);
-	free(t->path);
-	t->tmp = t->path = NULL;
+	free(t->base);
+	t->tmp = t->base = NULL;
+	t->fd = t->dir_fd = -1;
 }
 
 void output_discard(struct output_target *t, unsigned int n)
@@ -366,15 +425,15 @@ static int failure_code(void)
 	return run_signal_pending() ? 128 + run_signal_pending() : EXIT_OUTPUT;
 }
 
-/* Write (again) every file not yet failed; returns the exit code once it is stable. */
-static int stage_files(struct output_target *t, unsigned int n, struct verdict *v, int code)
+/* Every file not failed, (again) with v's exit code; the code once it is stable. */
+static int write_files(struct output_target *t, unsigned int n, struct verdict *v, int code)
 {
 	int before;
 
 	do {
 		before = code;
 		for (unsigned int i = 0; i < n; i++)
-			if (t[i].kind == OUTPUT_FILE && !t[i].failed && write_target(&t[i], v))
+			if (t[i].kind == OUTPUT_FILE && !t[i].failed && write_file(&t[i], v))
 				v->exit_override = code = failure_code();
 	} while (code != before);
 	return code;
@@ -382,41 +441,22 @@ static int stage_files(struct output_target *t, unsigned int n, struct verdict *
 
 int output_write_all(struct output_target *t, unsigned int n, struct verdict *v, int code)
 {
-	int staged;
+	int filed;
 
 	/* A signal after the run: still write, but exit as interrupted, and say so everywhere. */
 	if (run_signal_pending())
 		v->exit_override = code = failure_code();
-	/* Files first (temporary, not yet renamed), then the direct outputs. */
-	staged = code = stage_files(t, n, v, code);
+	/*
+	 * Files first, in place before anything can block (a pipe nobody
+	 * reads), then the direct outputs. When one of those fails, the files
+	 * are replaced by versions with the new exit code.
+	 */
+	filed = code = write_files(t, n, v, code);
 	for (unsigned int i = 0; i < n; i++)
 		if (t[i].kind == OUTPUT_DIRECT && write_target(&t[i], v))
 			v->exit_override = code = failure_code();
-	/* A direct output failed: the files say so too. */
-	if (code != staged)
-		code = stage_files(t, n, v, code);
-	/* Whole or not at all: on disk, then in place of the target. */
-	for (unsigned int i = 0; i < n; i++) {
-		int fd = t[i].fd;
-
-		if (t[i].kind != OUTPUT_FILE || t[i].failed)
-			continue;
-		t[i].fd = -1;
-		if (fsync(fd)) {
-			report(&t[i], "fsync", errno);
-			close(fd);
-			code = failure_code();
-		} else if (close(fd)) {
-			report(&t[i], "close", errno);
-			code = failure_code();
-		} else if (rename(t[i].tmp, t[i].path)) {
-			report(&t[i], "rename", errno);
-			code = failure_code();
-		} else {
-			free(t[i].tmp);
-			t[i].tmp = NULL;
-		}
-	}
+	if (code != filed)
+		code = write_files(t, n, v, code);
 	output_discard(t, n);
 	return code;
 }

@@ -9,11 +9,12 @@
  *     its directory, created before the run and renamed over it afterwards
  *     (whole or not at all), with the old file's mode or 0666 & ~umask
  *
- * After the run every output is written, files first. A write that fails
- * there (disk full, EPIPE, RLIMIT_FSIZE, a signal while standard output is
- * blocked) is named on stderr, the other outputs are still written, and the
- * exit code becomes EXIT_OUTPUT (or 128 + signal) in the process and in every
- * output written after the failure (files are rendered again).
+ * After the run every output is written, files first (renamed into place
+ * before anything can block). A write that fails (disk full, EPIPE,
+ * RLIMIT_FSIZE, a signal while standard output is blocked) is named on
+ * stderr, the other outputs are still written, and the exit code becomes
+ * EXIT_OUTPUT (or 128 + signal) in the process and in the outputs written
+ * after the failure; files are then replaced by versions that say so.
  */
 #ifndef NESTVMM_OUTPUT_H
 #define NESTVMM_OUTPUT_H
@@ -31,10 +32,11 @@ struct output_target {
 	const struct output *o;
 	enum output_kind kind;
 	int fd;                 /* direct: where to write; file: the temporary file; -1 */
-	char *path;             /* file: the resolved target (symlinks followed) */
-	char *tmp;              /* file: the temporary file beside it, or NULL */
+	int dir_fd;             /* file: the target's directory (symlinks followed), or -1 */
+	char *base;             /* file: the target's name in it */
+	char *tmp;              /* file: the temporary file's name in it ("" when none) */
 	mode_t mode;            /* file: mode the result gets */
-	bool failed;
+	bool failed, written;
 };
 
 /* SIGPIPE and SIGXFSZ become EPIPE/EFBIG from write(): output errors, not deaths. */
