@@ -82,7 +82,7 @@ long-path)
 	printf 'x' > "$short"
 	says "--kernel, a 250-byte name" "not an ELF file (bad magic)" --kernel "$short"
 	says "--output into a missing directory, a ${#long}-byte path" "No such file or directory" --output "text:$long/v"
-	toolong=$long/$(printf 'r%.0s' $(seq 200))/$(printf 's%.0s' $(seq 200))/$(printf 't%.0s' $(seq 200))/$(printf 'u%.0s' $(seq 200))/$(printf 'v%.0s' $(seq 200))
+	toolong=$long/$(printf 'r%.0s' $(seq 200))/$(printf 's%.0s' $(seq 200))/$(printf 't%.0s' $(seq 200))/$(printf 'u%.0s' $(seq 200))/$(printf 'v%.0s' $(seq 200))/$(printf 'w%.0s' $(seq 200))
 	says "--kernel, a ${#toolong}-byte path (over PATH_MAX)" "File name too long" --kernel "$toolong"
 	run_timed 10 "$nestvmm" --kvm-device "/dev/$(printf 'k%.0s' $(seq 250))/$(printf 'v%.0s' $(seq 250))" --format json
 	reason=$(jq -r '.stages[0].reason' "$TMP/out")
