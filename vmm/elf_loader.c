@@ -25,16 +25,31 @@ int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *en
 	unsigned int nload = 0;
 	int entry_ok = 0;
 
-	if (len < EI_NIDENT || memcmp(img, ELFMAG, SELFMAG))
+	/* The magic of a file cut short is still the magic: call it truncated. */
+	if (memcmp(img, ELFMAG, len < SELFMAG ? len : SELFMAG) || len == 0)
 		return fail(err, errlen, "not an ELF file (bad magic)");
-	if (img[EI_CLASS] != ELFCLASS64)
-		return fail(err, errlen, img[EI_CLASS] == ELFCLASS32 ?
-			    "ELF32 file: the L1 kernel must be ELF64 (x86-64)" : "unknown ELF class");
+	if (len < EI_NIDENT) {
+		snprintf(err, errlen, "truncated: %zu bytes, shorter than the ELF identification (%d)",
+			 len, EI_NIDENT);
+		return -1;
+	}
+	if (img[EI_CLASS] != ELFCLASS64) {
+		if (img[EI_CLASS] == ELFCLASS32)
+			return fail(err, errlen, "ELF32 file: the L1 kernel must be ELF64 (x86-64)");
+		snprintf(err, errlen, "unknown ELF class %u (EI_CLASS): the L1 kernel must be ELF64",
+			 img[EI_CLASS]);
+		return -1;
+	}
 	if (len < sizeof(*eh))
 		return fail(err, errlen, "truncated: shorter than the ELF header");
 	memcpy(&ehdr, img, sizeof(ehdr));
-	if (img[EI_DATA] != ELFDATA2LSB)
-		return fail(err, errlen, "big-endian ELF: the L1 kernel must be little-endian x86-64");
+	if (img[EI_DATA] != ELFDATA2LSB) {
+		if (img[EI_DATA] == ELFDATA2MSB)
+			return fail(err, errlen, "big-endian ELF: the L1 kernel must be little-endian x86-64");
+		snprintf(err, errlen, "unknown ELF data encoding %u (EI_DATA): the L1 kernel must be "
+			 "little-endian (2)", img[EI_DATA]);
+		return -1;
+	}
 	if (eh->e_machine != EM_X86_64) {
 		snprintf(err, errlen, "ELF machine %u is not x86-64 (%u)", eh->e_machine, EM_X86_64);
 		return -1;
@@ -103,6 +118,7 @@ int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *en
 
 void elf_load(const uint8_t *img, uint8_t *mem)
 {
+	const uint64_t page = 4096;
 	Elf64_Ehdr eh;
 
 	memcpy(&eh, img, sizeof(eh));
@@ -113,6 +129,14 @@ void elf_load(const uint8_t *img, uint8_t *mem)
 		if (p.p_type != PT_LOAD || p.p_memsz == 0)
 			continue;
 		memcpy(mem + p.p_paddr, img + p.p_offset, p.p_filesz);
-		memset(mem + p.p_paddr + p.p_filesz, 0, p.p_memsz - p.p_filesz);
+		/*
+		 * The bss: fresh guest RAM is already zero, so only the rest of
+		 * the page the file data ends in is cleared. Writing all of it
+		 * would make every page of a huge memsz resident (4 GiB, seconds
+		 * before --timeout even starts).
+		 */
+		uint64_t bss = p.p_paddr + p.p_filesz, end = p.p_paddr + p.p_memsz;
+		uint64_t page_end = (bss | (page - 1)) + 1;
+		memset(mem + bss, 0, (end < page_end ? end : page_end) - bss);
 	}
 }

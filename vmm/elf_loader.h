@@ -14,7 +14,11 @@
  */
 int elf_validate(const uint8_t *img, size_t len, uint64_t mem_size, uint64_t *entry,
 		 char *err, size_t errlen);
-/* Copy the PT_LOAD segments into guest memory (validate first). */
+/*
+ * Copy the PT_LOAD segments into guest memory (validate first). mem must be
+ * zero (a fresh anonymous mapping): of each bss only the part in the page
+ * where the file data ends is written, so untouched RAM stays unbacked.
+ */
 void elf_load(const uint8_t *img, uint8_t *mem);
 
 #endif

@@ -58,6 +58,9 @@ const char *format_result_name(int code)
 
 int format_exit_code(const struct verdict *v)
 {
+	/* An output that failed after the run changed the process's exit code (output.h). */
+	if (v->exit_override)
+		return v->exit_override;
 	/* main() exits 128 + signal number when interrupted: say the same. */
 	if (v->end == RUN_INTERRUPTED && v->signal > 0)
 		return 128 + v->signal;
@@ -83,13 +86,50 @@ int format_levels(struct level_span *spans, int max)
 
 /* --- text ------------------------------------------------------------------ */
 
+/*
+ * Text from the guest or the host, neutralised for a terminal or a log: no
+ * control character reaches the output (a newline could forge a line such
+ * as "result: PASS", an escape sequence could rewrite the screen). Controls,
+ * C1 controls and bytes that are not UTF-8 are written as \n, \t or \xNN;
+ * valid UTF-8 is kept.
+ */
+void format_text_safe(FILE *out, const char *str)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t n;
+
+	while (*s) {
+		unsigned char c = *s;
+		if (c == '\n')
+			fputs("\\n", out);
+		else if (c == '\t')
+			fputs("\\t", out);
+		else if (c < 0x20 || c == 0x7f)
+			fprintf(out, "\\x%02x", c);
+		else if (c >= 0x80 && (n = format_utf8_len(s)) && !(c == 0xc2 && s[1] < 0xa0)) {
+			fwrite(s, 1, n, out);
+			s += n;
+			continue;
+		} else if (c >= 0x80)
+			fprintf(out, "\\x%02x", c);
+		else
+			fputc(c, out);
+		s++;
+	}
+}
+
+/* Multi-line details: each line indented, and neutralised on its own. */
 static void text_details(FILE *out, const char *details)
 {
+	char line[VERDICT_DETAILS_MAX];
 	const char *p = details;
 
 	while (*p) {
 		size_t n = strcspn(p, "\n");
-		fprintf(out, "%24s%.*s\n", "", (int)n, p);
+		snprintf(line, sizeof(line), "%.*s", (int)n, p);
+		fprintf(out, "%24s", "");
+		format_text_safe(out, line);
+		fputc('\n', out);
 		p += n + (p[n] == '\n');
 	}
 }
@@ -99,18 +139,29 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 	static const char *const col[] = { "\033[32m", "\033[31m", "\033[33m", "" };
 	const struct host_facts *h = &v->host;
 
-	fprintf(out, "nestvmm: %s nested virtualization on %s (%s), KVM backend %s, outer hypervisor %s\n",
-		v->arch, h->cpu_vendor, h->cpu_model[0] ? h->cpu_model : "unknown model",
-		h->kvm_module[0] ? h->kvm_module : "none", h->hypervisor[0] ? h->hypervisor : "none");
+	fprintf(out, "nestvmm: %s nested virtualization on ", v->arch);
+	format_text_safe(out, h->cpu_vendor);
+	fputs(" (", out);
+	format_text_safe(out, h->cpu_model[0] ? h->cpu_model : "unknown model");
+	fputs("), KVM backend ", out);
+	format_text_safe(out, h->kvm_module[0] ? h->kvm_module : "none");
+	fputs(", outer hypervisor ", out);
+	format_text_safe(out, h->hypervisor[0] ? h->hypervisor : "none");
+	fputc('\n', out);
 	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
 		const struct stage *s = &v->stage[i];
-		fprintf(out, "  %-18s %s%-4s%s  %s\n", stage_name[i], colour ? col[s->status] : "",
-			status_name(s->status), colour ? "\033[0m" : "", s->reason);
+		fprintf(out, "  %-18s %s%-4s%s  ", stage_name[i], colour ? col[s->status] : "",
+			status_name(s->status), colour ? "\033[0m" : "");
+		format_text_safe(out, s->reason);
+		fputc('\n', out);
 		if (s->status == NVM_FAIL && s->details[0])
 			text_details(out, s->details);
 	}
-	if (v->end != RUN_DONE && v->end != RUN_NOT_STARTED)
-		fprintf(out, "run: %s\n", v->end_reason);
+	if (v->end != RUN_DONE && v->end != RUN_NOT_STARTED) {
+		fputs("run: ", out);
+		format_text_safe(out, v->end_reason);
+		fputc('\n', out);
+	}
 	if (v->n_log_dropped)
 		fprintf(out, "(%u L1 log lines dropped)\n", v->n_log_dropped);
 	fprintf(out, "result: %s\n", verdict_exit_code(v) == EXIT_PASS ? "PASS" :

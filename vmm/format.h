@@ -26,6 +26,11 @@ void format_ktap(const struct verdict *v, FILE *out);
 /* JUnit XML: one <testsuite> per level, one <testcase> per stage. */
 void format_junit(const struct verdict *v, FILE *out);
 
+/*
+ * Guest or host text on one line of a text output (the table, --trace):
+ * newlines, tabs, other controls and non-UTF-8 bytes as \n, \t, \xNN.
+ */
+void format_text_safe(FILE *out, const char *s);
 /* Length of a valid UTF-8 sequence starting at s[0] >= 0x80, or 0. */
 size_t format_utf8_len(const unsigned char *s);
 /*

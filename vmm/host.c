@@ -2,9 +2,12 @@
 #include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/ioctl.h>
+#include <unistd.h>
 
 #include "host.h"
 #include "nestvmm/x86.h"
@@ -35,63 +38,148 @@ void host_probe_cpu(struct host_facts *h)
 	}
 }
 
-static FILE *open_under(const char *root, const char *path)
+/*
+ * A host file read whole, whatever its length (/proc files say size 0):
+ * malloc'ed and NUL-terminated, or NULL. Capped at HOST_FILE_MAX bytes.
+ */
+#define HOST_FILE_MAX (16u << 20)
+
+static char *read_under(const char *root, const char *path, size_t *len)
 {
 	char full[512];
+	size_t cap = 4096, n = 0;
+	char *buf = NULL, *bigger;
+	ssize_t r;
+	int fd;
 
 	snprintf(full, sizeof(full), "%s/%s", root, path);
-	return fopen(full, "r");
+	if ((fd = open(full, O_RDONLY | O_CLOEXEC)) < 0)
+		return NULL;
+	for (;;) {
+		if (n + 1 >= cap || !buf) {
+			if (buf)
+				cap *= 2;
+			if (cap > HOST_FILE_MAX + 1 || !(bigger = realloc(buf, cap)))
+				break;
+			buf = bigger;
+		}
+		if ((r = read(fd, buf + n, cap - 1 - n)) < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			break;
+		n += (size_t)r;
+	}
+	close(fd);
+	if (buf) {
+		buf[n] = '\0';
+		*len = n;
+	}
+	return buf;
 }
 
-static bool flag_listed(const char *flags, const char *flag)
+static bool is_blank(char c)
 {
-	size_t n = strlen(flag);
+	return c == ' ' || c == '\t';
+}
 
-	for (const char *p = flags; (p = strstr(p, flag)); p += n)
-		if ((p == flags || p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n' || !p[n]))
+/*
+ * One "key<blanks>: value" line of /proc/cpuinfo, of any length and content:
+ * true when the key is `key`, with the value (blanks before it skipped).
+ */
+static bool cpuinfo_field(const char *line, size_t len, const char *key, const char **val, size_t *vlen)
+{
+	const char *colon = memchr(line, ':', len);
+	size_t klen;
+
+	if (!colon)
+		return false;
+	for (klen = (size_t)(colon - line); klen && is_blank(line[klen - 1]); klen--)
+		;
+	if (klen != strlen(key) || memcmp(line, key, klen))
+		return false;
+	*val = colon + 1;
+	*vlen = len - (size_t)(colon + 1 - line);
+	while (*vlen && is_blank(**val))
+		(*val)++, (*vlen)--;
+	return true;
+}
+
+/* Is `flag` one of the blank-separated words of the value? */
+static bool flag_listed(const char *flags, size_t len, const char *flag)
+{
+	size_t n = strlen(flag), i = 0;
+
+	while (i < len) {
+		size_t w;
+		while (i < len && is_blank(flags[i]))
+			i++;
+		for (w = 0; i + w < len && !is_blank(flags[i + w]); w++)
+			;
+		if (w == n && !memcmp(flags + i, flag, n))
 			return true;
+		i += w;
+	}
 	return false;
+}
+
+void host_parse_cpuinfo(const char *text, size_t len, const struct vendor_host *vh,
+			struct host_facts *h)
+{
+	bool have_model = false, have_flags = false;
+	const char *p = text, *end = text + len, *val;
+	size_t vlen;
+
+	h->cpu_model[0] = h->cpu_flags[0] = '\0';
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		size_t l = nl ? (size_t)(nl - p) : (size_t)(end - p);
+
+		if (!have_model && cpuinfo_field(p, l, "model name", &val, &vlen)) {
+			have_model = true;
+			snprintf(h->cpu_model, sizeof(h->cpu_model), "%.*s",
+				 (int)(vlen < sizeof(h->cpu_model) ? vlen : sizeof(h->cpu_model)), val);
+		} else if (!have_flags && cpuinfo_field(p, l, "flags", &val, &vlen)) {
+			bool virt = flag_listed(val, vlen, vh->cpu_flag);
+			bool paging = flag_listed(val, vlen, vh->paging_flag);
+			have_flags = true;
+			snprintf(h->cpu_flags, sizeof(h->cpu_flags), "%s%s%s", virt ? vh->cpu_flag : "",
+				 paging ? " " : "", paging ? vh->paging_flag : "");
+		}
+		p += l + 1;
+	}
 }
 
 static void probe_cpuinfo(const char *root, const struct vendor_host *vh, struct host_facts *h)
 {
-	char line[8192];
-	FILE *f = open_under(root, "proc/cpuinfo");
-	bool have_flags = false;
+	size_t len;
+	char *text = read_under(root, "proc/cpuinfo", &len);
 
 	h->cpu_flags[0] = '\0';
-	if (!f)
+	if (!text)
 		return;
-	while (fgets(line, sizeof(line), f)) {
-		char *colon = strchr(line, ':');
-		if (!colon)
-			continue;
-		if (!strncmp(line, "model name", 10) && !h->cpu_model[0]) {
-			snprintf(h->cpu_model, sizeof(h->cpu_model), "%s", colon + 2);
-			h->cpu_model[strcspn(h->cpu_model, "\n")] = '\0';
-		} else if (!strncmp(line, "flags", 5) && !have_flags) {
-			have_flags = true;
-			snprintf(h->cpu_flags, sizeof(h->cpu_flags), "%s%s%s",
-				 flag_listed(colon + 1, vh->cpu_flag) ? vh->cpu_flag : "",
-				 flag_listed(colon + 1, vh->paging_flag) ? " " : "",
-				 flag_listed(colon + 1, vh->paging_flag) ? vh->paging_flag : "");
-		}
-	}
-	fclose(f);
+	host_parse_cpuinfo(text, len, vh, h);
+	free(text);
+}
+
+int host_parse_nested(const char *text, size_t len)
+{
+	char c = len ? text[0] : '\0';
+
+	return c == 'Y' || c == 'y' || c == '1' ? 1 : c == 'N' || c == 'n' || c == '0' ? 0 : -1;
 }
 
 static int read_nested(const char *root, const char *module)
 {
-	char path[256], v[8] = "";
-	FILE *f;
+	char path[256], *text;
+	size_t len;
+	int v;
 
 	snprintf(path, sizeof(path), "sys/module/%s/parameters/nested", module);
-	if (!(f = open_under(root, path)))
+	if (!(text = read_under(root, path, &len)))
 		return -1;
-	if (!fgets(v, sizeof(v), f))
-		v[0] = '\0';
-	fclose(f);
-	return v[0] == 'Y' || v[0] == 'y' || v[0] == '1' ? 1 : v[0] == 'N' || v[0] == 'n' || v[0] == '0' ? 0 : -1;
+	v = host_parse_nested(text, len);
+	free(text);
+	return v;
 }
 
 /* Which KVM backend: the vendor's own module, or another kvm_* (kvm_pvm, ...). */

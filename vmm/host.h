@@ -18,6 +18,14 @@
 void host_probe_cpu(struct host_facts *h);
 /* /proc/cpuinfo model and flags, the loaded KVM module and its "nested". */
 void host_probe_files(const char *root, const struct vendor_host *vh, struct host_facts *h);
+/*
+ * The parsers behind host_probe_files, on a file's text (any length, any
+ * bytes): /proc/cpuinfo's first "model name" and "flags" lines, and a
+ * module's "nested" parameter (1, 0, or -1 when unreadable).
+ */
+void host_parse_cpuinfo(const char *text, size_t len, const struct vendor_host *vh,
+			struct host_facts *h);
+int host_parse_nested(const char *text, size_t len);
 /* The part of the facts that comes from KVM itself. */
 void host_probe_kvm(int kvm_fd, const struct cpuid_table *supported,
 		    const struct vendor_host *vh, struct host_facts *h);

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -34,11 +35,15 @@
 
 extern const uint8_t l1_image[], l1_image_end[];
 
-/* The L1 image: the embedded one, or --kernel FILE read whole (a regular file only). */
+/*
+ * The L1 image: the embedded one, or --kernel FILE read whole (a regular
+ * file only). Read to the end, not st_size bytes: /proc and /sys files say 0.
+ */
 static uint8_t *kernel_read(const char *path, size_t *len, char *err, size_t errlen)
 {
 	struct stat st;
 	uint8_t *buf;
+	ssize_t r = 0;
 	int fd;
 
 	if (!path) {
@@ -51,22 +56,42 @@ static uint8_t *kernel_read(const char *path, size_t *len, char *err, size_t err
 			close(fd);
 		return NULL;
 	}
-	if (!S_ISREG(st.st_mode) || st.st_size == 0 || (uint64_t)st.st_size > KERNEL_FILE_MAX) {
+	if (!S_ISREG(st.st_mode) || (uint64_t)st.st_size > KERNEL_FILE_MAX) {
 		snprintf(err, errlen, "--kernel %s: %s", path,
 			 S_ISDIR(st.st_mode) ? "is a directory" : !S_ISREG(st.st_mode) ?
-			 "not a regular file (device, FIFO or socket)" : st.st_size == 0 ?
-			 "empty file" : "larger than 64 MiB");
+			 "not a regular file (device, FIFO or socket)" : "larger than 64 MiB");
 		close(fd);
 		return NULL;
 	}
-	buf = malloc((size_t)st.st_size);
-	*len = buf ? (size_t)read(fd, buf, (size_t)st.st_size) : 0;
-	close(fd);
-	if (!buf || *len != (size_t)st.st_size) {
-		snprintf(err, errlen, "--kernel %s: could not read %lld bytes", path, (long long)st.st_size);
+	/* Room for st_size and one byte more, growing to one byte past the limit if needed. */
+	size_t cap = (size_t)st.st_size + 1 > 65536 ? (size_t)st.st_size + 1 : 65536;
+	buf = NULL;
+	for (*len = 0; *len <= KERNEL_FILE_MAX; *len += (size_t)r) {
+		if (*len == cap || !buf) {
+			uint8_t *bigger;
+			cap = !buf ? cap : cap * 2 > KERNEL_FILE_MAX + 1 ? KERNEL_FILE_MAX + 1 : cap * 2;
+			if (!(bigger = realloc(buf, cap))) {
+				snprintf(err, errlen, "--kernel %s: cannot allocate %zu bytes to read it: %s",
+					 path, cap, strerror(errno));
+				free(buf);
+				close(fd);
+				return NULL;
+			}
+			buf = bigger;
+		}
+		if ((r = read(fd, buf + *len, cap - *len)) < 0 && errno == EINTR)
+			r = 0;
+		else if (r <= 0)
+			break;
+	}
+	if (r < 0 || *len == 0 || *len > KERNEL_FILE_MAX) {
+		snprintf(err, errlen, "--kernel %s: %s", path, r < 0 ? strerror(errno) :
+			 *len == 0 ? (st.st_size ? "read nothing" : "empty file") : "larger than 64 MiB");
 		free(buf);
+		close(fd);
 		return NULL;
 	}
+	close(fd);
 	return buf;
 }
 
@@ -212,6 +237,22 @@ static void explain_enable_skip(struct verdict *v, const struct vendor_host *vh)
 		     vh->cpu_flag);
 }
 
+/*
+ * A device path as the verdict names it: a long one keeps its start and end,
+ * so the reason after it is never cut off (a reason holds 512 bytes).
+ */
+#define DEVICE_NAME_MAX 160
+
+static void device_name(const char *path, char *out)
+{
+	size_t n = strlen(path), half = (DEVICE_NAME_MAX - 4) / 2;
+
+	if (n < DEVICE_NAME_MAX)
+		memcpy(out, path, n + 1);
+	else
+		snprintf(out, DEVICE_NAME_MAX, "%.*s...%s", (int)half, path, path + n - half + 1);
+}
+
 /* host.kvm, then host.nested; returns the open /dev/kvm or -1. */
 static int host_stages(struct verdict *v, const struct vendor_host *vh, const struct options *o,
 		       struct cpuid_table *supported)
@@ -221,14 +262,24 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 	int fd = open(o->kvm_device, O_RDWR | O_CLOEXEC);
 	int open_errno = errno;
 
+	char dev[DEVICE_NAME_MAX];
+
 	host_probe_files("/", vh, &v->host);
+	device_name(o->kvm_device, dev);
+	/* A --kvm-device that names no file is a typo, not missing firmware support. */
+	if (fd < 0 && open_errno == ENOENT && strcmp(o->kvm_device, "/dev/kvm")) {
+		verdict_setf(v, NVM_STAGE_HOST_KVM, missing, "--kvm-device %s: %s: check the path%s",
+			     dev, strerror(open_errno), access("/dev/kvm", F_OK) ? "" :
+			     " (the default /dev/kvm exists)");
+		return -1;
+	}
 	if (fd < 0) {
-		host_explain_kvm_open(o->kvm_device, open_errno, "/", vh, &v->host, reason, sizeof(reason));
+		host_explain_kvm_open(dev, open_errno, "/", vh, &v->host, reason, sizeof(reason));
 		verdict_set(v, NVM_STAGE_HOST_KVM, missing, reason, NULL);
 		return -1;
 	}
 	if (kvm_check_api(fd, err) || kvm_supported_cpuid(fd, supported, err)) {
-		verdict_setf(v, NVM_STAGE_HOST_KVM, missing, "%s: %s", o->kvm_device, err);
+		verdict_setf(v, NVM_STAGE_HOST_KVM, missing, "%s: %s", dev, err);
 		close(fd);
 		return -1;
 	}
@@ -252,47 +303,68 @@ static int usage_error(const char *msg)
 	return EXIT_USAGE;
 }
 
+/* --help, --version: exit 0 only when the text reached standard output. */
+static int print_info(const char *text, bool stdout_closed)
+{
+	if (stdout_closed || output_write_fd(STDOUT_FILENO, text, strlen(text))) {
+		fprintf(stderr, "nestvmm: standard output: %s\n", stdout_closed ? "closed" : strerror(errno));
+		return EXIT_OUTPUT;
+	}
+	return EXIT_PASS;
+}
+
 int main(int argc, char **argv)
 {
 	static struct options o;
 	static struct verdict v;
 	static struct cpuid_table supported;
-	char err[512];
+	static struct output_target out[OPTIONS_OUTPUT_MAX];
+	unsigned int n_out = 0;
+	static char err[2 * PATH_MAX + 512];   /* a message names up to two paths in full */
 	struct timespec t0, t1;
 	const struct vendor_host *vh;
 	size_t img_len;
 	uint64_t entry;
 	uint8_t *img;
 	int kvm_fd, code;
+	bool stdout_closed;
 
 	clock_gettime(CLOCK_MONOTONIC, &t0);
+	/* Closed standard fds get /dev/null, so /dev/kvm never becomes "standard output". */
+	output_guard_std_fds(&stdout_closed);
+	if (output_ignore_signals())
+		return usage_error("cannot ignore SIGPIPE and SIGXFSZ");
 	if (options_parse(argc, argv, &o, err, sizeof(err)))
 		return usage_error(err);
-	if (o.help) {
-		fputs(options_usage, stdout);
-		return EXIT_PASS;
-	}
-	if (o.version) {
-		printf("nestvmm %s\n", NESTVMM_VERSION);
-		return EXIT_PASS;
+	if (o.help || o.version) {
+		snprintf(err, sizeof(err), "nestvmm %s\n", NESTVMM_VERSION);
+		return print_info(o.help ? options_usage : err, stdout_closed);
 	}
 	/* Bad input is found before anything runs: exit 2, nothing written. */
 	if (!(img = kernel_read(o.kernel, &img_len, err, sizeof(err))))
 		return usage_error(err);
-	if (elf_validate(img, img_len, o.mem_size, &entry, err + 256, 256)) {
-		fprintf(stderr, "nestvmm: --kernel %s: %s\n", o.kernel ? o.kernel : "(built-in)", err + 256);
+	if (elf_validate(img, img_len, o.mem_size, &entry, err, sizeof(err))) {
+		fprintf(stderr, "nestvmm: --kernel %s: %s\n", o.kernel ? o.kernel : "(built-in)", err);
 		code = EXIT_USAGE;
 		goto out;
 	}
-	for (unsigned int i = 0; i < o.n_outputs; i++)
-		if (output_check_writable(&o.outputs[i], err, sizeof(err))) {
-			code = usage_error(err);
-			goto out;
-		}
 	trace_on = o.trace;
+	/* Before any temporary file exists: an interrupt from now on still cleans up. */
 	if (run_install_signals()) {
 		code = usage_error("cannot install signal handlers");
 		goto out;
+	}
+	for (n_out = 0; n_out < o.n_outputs; n_out++) {
+		if (!o.outputs[n_out].path && stdout_closed) {
+			code = usage_error("standard output is closed: nothing would receive the verdict "
+					   "(give --output FILE)");
+			goto out;
+		}
+		if (output_open(&out[n_out], &o.outputs[n_out], err, sizeof(err))) {
+			n_out++;
+			code = usage_error(err);
+			goto out;
+		}
 	}
 
 	struct host_facts cpu = { 0 };
@@ -310,18 +382,19 @@ int main(int argc, char **argv)
 		explain_enable_skip(&v, vh);
 		close(kvm_fd);
 	}
+	/* The verdict records the signal that interrupted the run; a later one counts anew. */
+	if (v.end == RUN_INTERRUPTED)
+		run_signal_clear();
 	verdict_finish(&v);
 	clock_gettime(CLOCK_MONOTONIC, &t1);
 	v.seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9;
 
 	code = o.bisect ? bisect_exit_code(&v) : v.end == RUN_INTERRUPTED ? 128 + v.signal : verdict_exit_code(&v);
-	for (unsigned int i = 0; i < o.n_outputs; i++)
-		if (output_write(&o.outputs[i], &v, err, sizeof(err))) {
-			fprintf(stderr, "nestvmm: %s\n", err);
-			code = EXIT_USAGE;
-		}
+	code = output_write_all(out, n_out, &v, code);
+	n_out = 0;
 	verdict_free(&v);
 out:
+	output_discard(out, n_out);
 	if (img != l1_image)
 		free(img);
 	return code;

@@ -24,7 +24,8 @@ const char options_usage[] =
 	"  --output FORMAT:FILE    also write the verdict as FORMAT to FILE; repeatable, so one\n"
 	"                          run can feed a person, a CI system and a script:\n"
 	"                          --output junit:report.xml --output ktap:run.ktap\n"
-	"                          Files are written whole or not at all (temp file, rename)\n"
+	"                          Files are written whole or not at all (temp file, rename),\n"
+	"                          through symlinks; devices, FIFOs, /dev/stdout directly\n"
 	"  --bisect                exit for `git bisect run`: 0 every stage passed, 1 a\n"
 	"                          nesting stage (l1.enable onwards) failed, 125 nesting could\n"
 	"                          not be tested (a stage skipped, KVM or L1 setup failed,\n"
@@ -46,8 +47,10 @@ const char options_usage[] =
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every stage passed; 1 a stage failed; 2 usage error or bad input;\n"
+	"3 an output could not be written after the run (named on standard error);\n"
 	"4 nothing failed but a stage was skipped (e.g. the host offers no nesting);\n"
-	"130/143 interrupted by SIGINT/SIGTERM (the verdict so far is still written).\n"
+	"129/130/142/143 interrupted by SIGHUP/SIGINT/SIGALRM/SIGTERM (the verdict so far\n"
+	"is still written).\n"
 	"With --bisect: 0, 1 or 125 as above.\n";
 
 enum {

@@ -1,4 +1,5 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE             /* sigabbrev_np */
 #include <errno.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -9,6 +10,7 @@
 
 #include "channel.h"
 #include "nestvmm/x86.h"
+#include "protocol.h"
 #include "run.h"
 #include "trace.h"
 
@@ -17,9 +19,14 @@ static const char *const exc_names[32] = X86_EXCEPTION_NAMES;
 /* The signal handler's only link to the vCPU: set immediate_exit, remember the signal. */
 static struct kvm_run *volatile signal_run;
 static volatile sig_atomic_t signal_caught;
+static volatile sig_atomic_t alarm_is_timer;    /* the last SIGALRM came from our own timer */
 
-static void on_signal(int sig)
+static void on_signal(int sig, siginfo_t *si, void *uc)
 {
+	(void)uc;
+	/* setitimer's SIGALRM comes from the kernel (SI_KERNEL); kill(1) sends SI_USER. */
+	if (sig == SIGALRM)
+		alarm_is_timer = si->si_code == SI_KERNEL;
 	signal_caught = sig;
 	if (signal_run)
 		signal_run->immediate_exit = 1;
@@ -27,15 +34,27 @@ static void on_signal(int sig)
 
 int run_install_signals(void)
 {
+	static const int sigs[] = { SIGALRM, SIGINT, SIGTERM, SIGHUP };
 	struct sigaction sa;
 
 	memset(&sa, 0, sizeof(sa));
-	sa.sa_handler = on_signal;   /* no SA_RESTART: KVM_RUN must return EINTR */
+	sa.sa_sigaction = on_signal;   /* no SA_RESTART: KVM_RUN must return EINTR */
+	sa.sa_flags = SA_SIGINFO;
 	sigemptyset(&sa.sa_mask);
-	if (sigaction(SIGALRM, &sa, NULL) || sigaction(SIGINT, &sa, NULL) ||
-	    sigaction(SIGTERM, &sa, NULL))
-		return -1;
+	for (size_t i = 0; i < sizeof(sigs) / sizeof(sigs[0]); i++)
+		if (sigaction(sigs[i], &sa, NULL))
+			return -1;
 	return 0;
+}
+
+int run_signal_pending(void)
+{
+	return signal_caught;
+}
+
+void run_signal_clear(void)
+{
+	signal_caught = 0;
 }
 
 static void end(struct run_ctx *c, enum run_end how, const char *fmt, ...)
@@ -69,15 +88,33 @@ static bool is_l1_stage(uint32_t id)
 	return id >= NVM_STAGE_FIRST_L1 && id < NVM_STAGE_COUNT;
 }
 
+/* The VMM's protocol rules (protocol.h); false when m breaks one, which ends the run. */
+static bool protocol_allows(struct run_ctx *c, const struct chan_msg *m)
+{
+	enum nvm_status st[NVM_STAGE_COUNT];
+	int stage = is_l1_stage(m->arg) ? (int)m->arg : -1;
+	char why[256];
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		st[i] = c->v->stage[i].status;
+	if (!protocol_check(m->type, stage, stage >= 0 ? stage_needs[stage] : NVM_STAGE_NONE,
+			    (enum nvm_status)m->val[0], st, c->done, why, sizeof(why)))
+		return true;
+	end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), why);
+	return false;
+}
+
 /* Apply one decoded message; false when it ends the run. */
 static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 {
 	struct verdict *v = c->v;
 
+	if (!protocol_allows(c, m))
+		return false;
 	switch (m->type) {
 	case NVM_MSG_LOG:
 		if (trace_on)
-			fprintf(stderr, "[l1] %s\n", m->str[0]);
+			trace_text("l1", m->str[0]);
 		verdict_add_log(v, m->str[0]);
 		return true;
 	case NVM_MSG_STAGE_BEGIN:
@@ -207,13 +244,13 @@ void run_vcpu(struct run_ctx *c)
 	setitimer(ITIMER_REAL, &timer, NULL);
 	for (;;) {
 		if (kvm_ioctl(c->vm->vcpu_fd, KVM_RUN, 0, "KVM_RUN", err) < 0) {
-			if (errno == EINTR && signal_caught == SIGALRM) {
+			if (errno == EINTR && signal_caught == SIGALRM && alarm_is_timer) {
 				end(c, RUN_TIMEOUT, "timed out after %u s %s (--timeout)", c->timeout_s,
 				    in_stage(c));
 			} else if (errno == EINTR && signal_caught) {
 				c->v->signal = signal_caught;
-				end(c, RUN_INTERRUPTED, "interrupted by %s %s",
-				    signal_caught == SIGINT ? "SIGINT" : "SIGTERM", in_stage(c));
+				end(c, RUN_INTERRUPTED, "interrupted by SIG%s %s",
+				    sigabbrev_np(signal_caught), in_stage(c));
 			} else if (errno == EINTR) {
 				continue;
 			} else {

@@ -16,8 +16,15 @@ struct run_ctx {
 	int done;                  /* L1 sent NVM_MSG_DONE */
 };
 
-/* Catch SIGINT/SIGTERM/SIGALRM so that KVM_RUN returns and a verdict is written. */
+/*
+ * Catch SIGINT/SIGTERM/SIGHUP/SIGALRM so that KVM_RUN returns and a verdict
+ * is written; only our own timer's SIGALRM is a timeout.
+ */
 int run_install_signals(void);
+/* The last of those signals caught (0: none), e.g. while outputs are written. */
+int run_signal_pending(void);
+/* The run took the signal into its verdict: forget it. */
+void run_signal_clear(void);
 /* Run the vCPU; afterwards v->end says how it ended (v->end_reason in words). */
 void run_vcpu(struct run_ctx *c);
 

@@ -11,6 +11,8 @@
 
 extern bool trace_on;
 void trace_line(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+/* "[who] text" on stderr, text neutralised as in the text format (no forged lines). */
+void trace_text(const char *who, const char *text);
 #define TRACE(...) do { if (trace_on) trace_line(__VA_ARGS__); } while (0)
 
 #endif

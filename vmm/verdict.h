@@ -61,6 +61,7 @@ struct verdict {
 	char *log[VERDICT_LOG_MAX];           /* L1's log lines (owned) */
 	unsigned int n_log, n_log_dropped;
 	double seconds;                       /* wall time of the run */
+	int exit_override;                    /* nonzero: exit code after an output failed (output.h) */
 };
 
 extern const char *const stage_name[NVM_STAGE_COUNT];
@@ -87,7 +88,7 @@ int verdict_exit_code(const struct verdict *v);
 
 /* Exit codes (documented in README and the man page). */
 enum {
-	EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_SKIP = 4,
+	EXIT_PASS = 0, EXIT_FAIL = 1, EXIT_USAGE = 2, EXIT_OUTPUT = 3, EXIT_SKIP = 4,
 };
 
 #endif
