@@ -271,6 +271,10 @@ enum nvm_status host_check_nested(struct host_facts *h, const struct vendor_host
 		hyperv_summary(h, vh, hv, sizeof(hv));
 		ADD_D("hyperv_enlightenment_info=0x%08x\nhyperv_nested_features=0x%08x\nhyperv: %s\n",
 		      h->hv_hints, h->hv_nested, hv);
+		/* The reason names them only under Hyper-V itself, not KVM imitating its interface. */
+		if (!h->outer || strcmp(h->outer->signature ? h->outer->signature : h->outer->runs_on,
+					"Microsoft Hv"))
+			hv[0] = '\0';
 	}
 	ADD_D("firmware=%s%s%s%s\n", h->fw_disabled > 0 ? "disabled" : h->fw_disabled == 0 ? "enabled" :
 	      "unknown", h->fw_source[0] ? " (" : "", h->fw_source, h->fw_source[0] ? ")" : "");
