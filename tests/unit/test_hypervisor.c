@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "host.h"
+#include "format.h"
 #include "hypervisor.h"
 
 static struct host_facts h;
@@ -240,4 +241,41 @@ Test(hypervisor, expand_templates)
 	cr_assert_str_eq(out, "kvm_intel nested=1, +vmx, VMX");
 	hypervisor_expand("modprobe {module} and more text", &vendor_host_amd, out, 12);
 	cr_assert_str_eq(out, "modprobe kv", "cut to fit");
+}
+
+/* JSON carries the diagnosis as data: hypervisor id and name, each piece, remedy id and command. */
+Test(hypervisor, json_carries_the_diagnosis)
+{
+	static struct verdict v;
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f;
+
+	diagnose(FIX("hv-vmware-intel"), false);
+	verdict_init(&v, "intel");
+	v.host = h;
+	verdict_set(&v, NVM_STAGE_HOST_NESTED, st, reason, details);
+	verdict_finish(&v);
+	cr_assert((f = open_memstream(&buf, &len)));
+	format_json(&v, f);
+	fclose(f);
+	cr_assert(strstr(buf, "\"outer_hypervisor\": {\"id\": \"vmware\", \"name\": \"VMware (ESXi, "
+			 "Workstation, Fusion)\", \"signature\": \"VMwareVMware\""), "%s", buf);
+	cr_assert(strstr(buf, "\"found_by\": \"cpuid+dmi\", \"dmi_sys_vendor\": \"VMware, Inc.\""), "%s", buf);
+	cr_assert(strstr(buf, "\"missing\": [{\"piece\": \"outer-hypervisor\", \"remedy_id\": \"vmware-vhv\", "
+			 "\"remedy\": \"vhv.enable = \\\"TRUE\\\" in the VM's .vmx"), "%s", buf);
+	cr_assert(strstr(buf, "\"firmware\": {\"disabled\": null"), "%s", buf);
+	free(buf);
+
+	diagnose(FIX("hv-azure-intel-nested"), true);
+	v.host = h;
+	cr_assert((f = open_memstream(&buf, &len)));
+	format_json(&v, f);
+	fclose(f);
+	cr_assert(strstr(buf, "\"hyperv\": {\"enlightenment_info\": 413220, \"nested_features\": 917761, "
+			 "\"evmcs_recommended\": true, \"evmcs_version_low\": 1, \"evmcs_version_high\": 1, "
+			 "\"direct_flush\": true, \"kvm_uses_evmcs\": true}"), "%s", buf);
+	cr_assert(strstr(buf, "\"missing\": []"), "%s", buf);
+	free(buf);
+	verdict_free(&v);
 }
