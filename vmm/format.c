@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "format.h"
+#include "hypervisor.h"
 #include "verdict.h"
 
 static const char *const format_names[FORMAT_COUNT] = { "text", "json", "ktap", "junit" };
@@ -146,7 +147,7 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 	fputs("), KVM backend ", out);
 	format_text_safe(out, h->kvm_module[0] ? h->kvm_module : "none");
 	fputs(", outer hypervisor ", out);
-	format_text_safe(out, h->hypervisor[0] ? h->hypervisor : "none");
+	format_text_safe(out, h->outer ? h->outer->name : h->hypervisor[0] ? h->hypervisor : "none");
 	fputc('\n', out);
 	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
 		const struct stage *s = &v->stage[i];
@@ -231,6 +232,59 @@ static void json_field(FILE *out, const char *key, const char *value, const char
 	fputs(sep, out);
 }
 
+static const char *json_tristate(int v)
+{
+	return v > 0 ? "true" : v == 0 ? "false" : "null";
+}
+
+/*
+ * The diagnosis as data: who runs this host, the firmware switch, and each
+ * missing piece with the remedy's id and its exact command or setting.
+ */
+static void json_outer(const struct host_facts *h, FILE *out)
+{
+	fputs("\"outer_hypervisor\": ", out);
+	if (!h->outer) {
+		fputs("null", out);
+	} else {
+		fputc('{', out);
+		json_field(out, "id", h->outer->id, ", ");
+		json_field(out, "name", h->outer->name, ", ");
+		json_field(out, "signature", h->hypervisor, ", ");
+		json_field(out, "signature_0x40000100", h->hv_behind, ", ");
+		json_field(out, "signature_user_mode", h->hv_user, ", ");
+		json_field(out, "found_by", h->outer_via ? h->outer_via : "", ", ");
+		json_field(out, "dmi_sys_vendor", h->dmi_vendor, ", ");
+		json_field(out, "dmi_product_name", h->dmi_product, ", ");
+		fputs("\"hyperv\": ", out);
+		if (h->hv_leaves)
+			fprintf(out, "{\"enlightenment_info\": %u, \"nested_features\": %u, "
+				"\"evmcs_recommended\": %s, \"evmcs_version_low\": %u, "
+				"\"evmcs_version_high\": %u, \"direct_flush\": %s, \"kvm_uses_evmcs\": %s}",
+				h->hv_hints, h->hv_nested,
+				h->hv_hints & HV_ENLIGHTENED_VMCS_RECOMMENDED ? "true" : "false",
+				HV_NESTED_EVMCS_VERSION_LOW(h->hv_nested), HV_NESTED_EVMCS_VERSION_HIGH(h->hv_nested),
+				h->hv_nested & HV_NESTED_DIRECT_FLUSH ? "true" : "false",
+				json_tristate(h->evmcs_param));
+		else
+			fputs("null", out);
+		fputc('}', out);
+	}
+	fprintf(out, ",\n    \"firmware\": {\"disabled\": %s, ", json_tristate(h->fw_disabled));
+	json_field(out, "source", h->fw_source, ", ");
+	json_field(out, "evidence", h->fw_evidence, "},\n    ");
+	fputs("\"missing\": [", out);
+	for (unsigned int i = 0; i < h->n_missing; i++) {
+		fputc('{', out);
+		json_field(out, "piece", h->missing[i].piece, ", ");
+		json_field(out, "remedy_id", h->missing[i].remedy_id, ", ");
+		json_field(out, "remedy", h->missing[i].remedy, "}");
+		if (i + 1 < h->n_missing)
+			fputs(", ", out);
+	}
+	fputc(']', out);
+}
+
 void format_json(const struct verdict *v, FILE *out)
 {
 	const struct host_facts *h = &v->host;
@@ -248,8 +302,11 @@ void format_json(const struct verdict *v, FILE *out)
 	json_field(out, "hypervisor", h->hypervisor, ", ");
 	json_field(out, "kvm_module", h->kvm_module, ", ");
 	fprintf(out, "\"nested_param\": %d, \"kvm_api_version\": %d, \"supported_cpuid_virt\": %s, "
-		"\"cap_nested_state\": %d},\n  ", h->nested_param, h->kvm_api_version,
-		h->supported_cpuid_virt ? "true" : "false", h->cap_nested_state);
+		"\"cap_nested_state\": %d, \"cpuid_virt\": %s,\n    ", h->nested_param, h->kvm_api_version,
+		h->supported_cpuid_virt ? "true" : "false", h->cap_nested_state,
+		h->cpu_has_virt ? "true" : "false");
+	json_outer(h, out);
+	fputs("},\n  ", out);
 	fputs("\"run\": {", out);
 	json_field(out, "end", format_end_name(v->end), ", ");
 	json_field(out, "reason", v->end_reason, ", ");

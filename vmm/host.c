@@ -1,5 +1,4 @@
 // SPDX-License-Identifier: MIT
-#include <cpuid.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -9,32 +8,53 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "firmware.h"
 #include "host.h"
+#include "hostread.h"
+#include "hypervisor.h"
 #include "nestvmm/x86.h"
 
-void host_probe_cpu(struct host_facts *h)
+/* EBX:ECX:EDX of a hypervisor leaf as text, unprintable bytes as '?'. */
+static void hv_signature(const uint32_t r[4], char *sig)
 {
-	unsigned int a, b, c, d;
+	memcpy(sig, &r[1], 4);
+	memcpy(sig + 4, &r[2], 4);
+	memcpy(sig + 8, &r[3], 4);
+	sig[12] = '\0';
+	for (int i = 0; i < 12; i++)
+		if (sig[i] && (sig[i] < 0x20 || sig[i] > 0x7e))
+			sig[i] = '?';
+}
 
-	__cpuid(0, a, b, c, d);
-	memcpy(h->cpu_vendor, &b, 4);
-	memcpy(h->cpu_vendor + 4, &d, 4);
-	memcpy(h->cpu_vendor + 8, &c, 4);
+void host_probe_cpu(const char *root, struct host_facts *h)
+{
+	uint32_t r[4];
+
+	hostread_cpuid(root, CPUID_LEAF_VENDOR, 0, r);
+	memcpy(h->cpu_vendor, &r[1], 4);
+	memcpy(h->cpu_vendor + 4, &r[3], 4);
+	memcpy(h->cpu_vendor + 8, &r[2], 4);
 	h->cpu_vendor[12] = '\0';
 	/* A CI runner is often a VM itself: CPUID.1:ECX[31] and leaf 4000_0000h say whose. */
-	__cpuid(1, a, b, c, d);
-	h->hypervisor[0] = '\0';
-	if (c & CPUID_1_ECX_HYPERVISOR) {
-		__cpuid(CPUID_LEAF_HV_BASE, a, b, c, d);
-		memcpy(h->hypervisor, &b, 4);
-		memcpy(h->hypervisor + 4, &c, 4);
-		memcpy(h->hypervisor + 8, &d, 4);
-		h->hypervisor[12] = '\0';
-		for (int i = 0; i < 12; i++)
-			if (h->hypervisor[i] && (h->hypervisor[i] < 0x20 || h->hypervisor[i] > 0x7e))
-				h->hypervisor[i] = '?';
-		if (!h->hypervisor[0])
-			strcpy(h->hypervisor, "unknown");
+	hostread_cpuid(root, CPUID_LEAF_FEATURES, 0, r);
+	h->hv_bit = r[2] & CPUID_1_ECX_HYPERVISOR;
+	h->hypervisor[0] = h->hv_behind[0] = h->hv_user[0] = '\0';
+	if (!h->hv_bit)
+		return;
+	hostread_cpuid(root, CPUID_LEAF_HV_BASE, 0, r);
+	hv_signature(r, h->hypervisor);
+	if (!h->hypervisor[0])
+		strcpy(h->hypervisor, "unknown");
+	/* QEMU with Hyper-V enlightenments keeps KVM's own leaves at 4000_0100h (QEMU docs, hyperv.rst). */
+	hostread_cpuid(root, CPUID_LEAF_HV_BASE + 0x100, 0, r);
+	hv_signature(r, h->hv_behind);
+	/* Under PVM the kernel's CPUID is a hypercall; user mode sees the layer below. */
+	hostread_cpuid_user(root, CPUID_LEAF_FEATURES, r);
+	if (r[2] & CPUID_1_ECX_HYPERVISOR) {
+		hostread_cpuid_user(root, CPUID_LEAF_HV_BASE, r);
+		hv_signature(r, h->hv_user);
+		if (!strcmp(h->hv_user, h->hypervisor))
+			h->hv_user[0] = '\0';
 	}
 }
 
@@ -215,6 +235,8 @@ void host_probe_files(const char *root, const struct vendor_host *vh, struct hos
 {
 	probe_cpuinfo(root, vh, h);
 	probe_module(root, vh, h);
+	outer_probe(root, vh, h);
+	firmware_probe(root, vh, h);
 }
 
 void host_probe_kvm(int kvm_fd, const struct cpuid_table *supported,
@@ -241,6 +263,14 @@ void host_explain_kvm_open(const char *device, int err, const char *root, const 
 	if (err == EACCES || err == EPERM)
 		snprintf(reason, len, "%s: %s: run as root or join the kvm group "
 			 "(sudo usermod -aG kvm $USER, then log in again)", device, strerror(err));
+	else if (err == ENOENT && h->fw_disabled > 0)
+		snprintf(reason, len, "%s: %s: %s is disabled in the firmware (%s): enable %s in the "
+			 "firmware (BIOS/UEFI) setup", device, strerror(err), vh->virt, h->fw_evidence,
+			 vh->firmware_setting);
+	else if (err == ENOENT && !strstr(h->cpu_flags, vh->cpu_flag) && h->outer)
+		snprintf(reason, len, "%s: %s, and the CPU flags lack \"%s\": this host is a VM under %s, "
+			 "which does not pass %s to it (the setting is under host.nested)", device,
+			 strerror(err), vh->cpu_flag, h->outer->name, vh->virt);
 	else if (err == ENOENT && !strstr(h->cpu_flags, vh->cpu_flag))
 		snprintf(reason, len, "%s: %s, and the CPU flags lack \"%s\": enable %s in the "
 			 "firmware (BIOS) setup%s", device, strerror(err), vh->cpu_flag, vh->firmware_setting,
@@ -253,57 +283,151 @@ void host_explain_kvm_open(const char *device, int err, const char *root, const 
 }
 
 #define ADD(...) (used += (size_t)snprintf(reason + used, used < rlen ? rlen - used : 0, __VA_ARGS__))
+#define ADD_D(...) (dused += (size_t)snprintf(details + dused, dused < dlen ? dlen - dused : 0, __VA_ARGS__))
 
-enum nvm_status host_check_nested(const struct host_facts *h, const struct vendor_host *vh,
+static void missing_add(struct host_facts *h, const char *piece, const char *remedy_id, const char *remedy)
+{
+	struct host_missing *m;
+
+	if (h->n_missing >= HOST_MISSING_MAX)
+		return;
+	m = &h->missing[h->n_missing++];
+	snprintf(m->piece, sizeof(m->piece), "%s", piece);
+	snprintf(m->remedy_id, sizeof(m->remedy_id), "%s", remedy_id);
+	snprintf(m->remedy, sizeof(m->remedy), "%s", remedy);
+}
+
+/* Hyper-V's nesting enlightenments in a few words, and whether KVM uses the enlightened VMCS. */
+static void hyperv_summary(const struct host_facts *h, const struct vendor_host *vh, char *out, size_t len)
+{
+	bool rec = h->hv_hints & HV_ENLIGHTENED_VMCS_RECOMMENDED;
+
+	snprintf(out, len, "Hyper-V %s the enlightened VMCS (versions %u-%u), direct flush %s; "
+		 "KVM %s", rec ? "recommends" : "does not recommend",
+		 HV_NESTED_EVMCS_VERSION_LOW(h->hv_nested), HV_NESTED_EVMCS_VERSION_HIGH(h->hv_nested),
+		 h->hv_nested & HV_NESTED_DIRECT_FLUSH ? "offered" : "not offered",
+		 h->evmcs_param > 0 ? "uses the enlightened VMCS (enlightened_vmcs=Y)" :
+		 h->evmcs_param == 0 ? "does not use the enlightened VMCS (enlightened_vmcs=N)" :
+		 !strcmp(vh->module, h->kvm_module) ? "has no enlightened VMCS here" :
+		 "use of it unknown (vendor module not loaded)");
+}
+
+/* What the outer hypervisor must change, for this vendor: its setting, or why it cannot. */
+static void outer_remedy(const struct host_facts *h, const struct vendor_host *vh, char *out, size_t len)
+{
+	const struct hypervisor *o = h->outer;
+
+	hypervisor_expand(hypervisor_offers(o, vh) ? o->setting : o->cannot, vh, out, len);
+}
+
+enum nvm_status host_check_nested(struct host_facts *h, const struct vendor_host *vh,
 				  bool strict, char *reason, size_t rlen, char *details, size_t dlen)
 {
-	size_t used = 0;
+	size_t used = 0, dused = 0;
 	bool own_module = !strcmp(h->kvm_module, vh->module);
+	bool flag_missing = !strstr(h->cpu_flags, vh->cpu_flag);
 	enum nvm_status missing = strict ? NVM_FAIL : NVM_SKIP;
+	char fix[640], hv[256] = "", depth[200] = "";
 
-	snprintf(details, dlen,
-		 "cpu_vendor=%s\ncpu_flags=%s\nhypervisor=%s\nkvm_module=%s\nnested=%s\n"
-		 "kvm_api_version=%d\nsupported_cpuid_%s=%s\nKVM_CAP_NESTED_STATE=%d\n",
-		 h->cpu_vendor, h->cpu_flags[0] ? h->cpu_flags : "(none)",
-		 h->hypervisor[0] ? h->hypervisor : "(none)", h->kvm_module[0] ? h->kvm_module : "(none)",
-		 h->nested_param < 0 ? "(no such parameter)" : h->nested_param ? "1" : "0",
-		 h->kvm_api_version, vh->cpu_flag, h->supported_cpuid_virt ? "yes" : "no",
-		 h->cap_nested_state);
+	h->n_missing = 0;
+	ADD_D("cpu_vendor=%s\ncpu_flags=%s\ncpuid_%s=%s\nhypervisor=%s\nkvm_module=%s\nnested=%s\n"
+	      "kvm_api_version=%d\nsupported_cpuid_%s=%s\nKVM_CAP_NESTED_STATE=%d\n",
+	      h->cpu_vendor, h->cpu_flags[0] ? h->cpu_flags : "(none)", vh->cpu_flag,
+	      h->cpu_has_virt ? "yes" : "no", h->hypervisor[0] ? h->hypervisor : "(none)",
+	      h->kvm_module[0] ? h->kvm_module : "(none)",
+	      h->nested_param < 0 ? "(no such parameter)" : h->nested_param ? "1" : "0",
+	      h->kvm_api_version, vh->cpu_flag, h->supported_cpuid_virt ? "yes" : "no",
+	      h->cap_nested_state);
+	if (h->outer) {
+		ADD_D("outer_hypervisor=%s (%s, found by %s)\n", h->outer->name, h->outer->id, h->outer_via);
+		if (h->hv_behind[0])
+			ADD_D("hypervisor_0x40000100=%s\n", h->hv_behind);
+		if (h->hv_user[0])
+			ADD_D("hypervisor_user_mode=%s (CPUID outside the kernel sees another layer)\n", h->hv_user);
+		if (h->dmi_vendor[0] || h->dmi_product[0])
+			ADD_D("dmi=%s / %s\n", h->dmi_vendor, h->dmi_product);
+		outer_remedy(h, vh, fix, sizeof(fix));
+		ADD_D("outer_remedy=%s\n", fix);
+		if (h->outer->notes) {
+			hypervisor_expand(h->outer->notes, vh, fix, sizeof(fix));
+			ADD_D("outer_notes=%s\n", fix);
+		}
+		snprintf(depth, sizeof(depth), "this host is itself a VM under %s: nestvmm's L1 is L2 of "
+			 "the machine and its L2 is L3, a depth KVM's developers do not test", h->outer->name);
+	}
+	if (h->hv_leaves) {
+		hyperv_summary(h, vh, hv, sizeof(hv));
+		ADD_D("hyperv_enlightenment_info=0x%08x\nhyperv_nested_features=0x%08x\nhyperv: %s\n",
+		      h->hv_hints, h->hv_nested, hv);
+		/* The reason names them only under Hyper-V itself, not KVM imitating its interface. */
+		if (!h->outer || strcmp(h->outer->signature ? h->outer->signature : h->outer->runs_on,
+					"Microsoft Hv"))
+			hv[0] = '\0';
+	}
+	ADD_D("firmware=%s%s%s%s\n", h->fw_disabled > 0 ? "disabled" : h->fw_disabled == 0 ? "enabled" :
+	      "unknown", h->fw_source[0] ? " (" : "", h->fw_source, h->fw_source[0] ? ")" : "");
+	if (h->fw_evidence[0])
+		ADD_D("firmware_evidence=%s\n", h->fw_evidence);
 
 	if (strcmp(h->cpu_vendor, vh->cpu_vendor)) {
-		snprintf(reason, rlen, "--arch %s needs a %s CPU; this host's is %s: KVM can offer %s "
-			 "only on %s hardware", vh->arch, vh->cpu_vendor, h->cpu_vendor, vh->virt, vh->cpu_vendor);
+		ADD("--arch %s needs a %s CPU; this host's is %s: KVM can offer %s only on %s hardware",
+		    vh->arch, vh->cpu_vendor, h->cpu_vendor, vh->virt, vh->cpu_vendor);
+		missing_add(h, "cpu-vendor", "arch-auto", "nestvmm --arch auto (test this CPU's own extension)");
 		return missing;
 	}
-	if (h->supported_cpuid_virt && own_module && h->nested_param != 0) {
-		snprintf(reason, rlen, "KVM offers %s to guests (%s nested=%s)", vh->virt, vh->module,
-			 h->nested_param > 0 ? "1" : "?");
-		return NVM_PASS;
-	}
 	if (h->supported_cpuid_virt) {
-		snprintf(reason, rlen, "KVM's supported CPUID offers %s (backend %s)", vh->virt,
-			 h->kvm_module[0] ? h->kvm_module : "unknown");
+		if (own_module && h->nested_param != 0)
+			ADD("KVM offers %s to guests (%s nested=%s)", vh->virt, vh->module,
+			    h->nested_param > 0 ? "1" : "?");
+		else
+			ADD("KVM's supported CPUID offers %s (backend %s)", vh->virt,
+			    h->kvm_module[0] ? h->kvm_module : "unknown");
+		if (depth[0])
+			ADD("; %s", depth);
+		if (hv[0])
+			ADD("; %s", hv);
 		return NVM_PASS;
 	}
 
 	/* Not offered: name each missing piece, most fundamental first, with its remedy. */
-	ADD("no nested %s: KVM's supported CPUID lacks %s", vh->virt, vh->cpu_flag);
-	if (!strstr(h->cpu_flags, vh->cpu_flag))
-		ADD("; the host CPU flags lack \"%s\" (%s)", vh->cpu_flag,
-		    h->hypervisor[0] ? "enable nested virtualization in the outer hypervisor "
-				       "that runs this host" :
-				       "enable it in the firmware setup");
-	if (h->hypervisor[0])
-		ADD("; this host is itself a VM under \"%s\"", h->hypervisor);
-	if (!own_module && h->kvm_module[0])
-		ADD("; the KVM backend is %s, not %s, and it offers no nesting "
-		    "(load %s instead: modprobe -r %s && modprobe %s nested=1)",
-		    h->kvm_module, vh->module, vh->module, h->kvm_module, vh->module);
-	else if (h->nested_param == 0)
-		ADD("; %s is loaded with nested=0: modprobe -r %s && modprobe %s nested=1 "
-		    "(permanent: options %s nested=1 in /etc/modprobe.d/kvm.conf)",
-		    vh->module, vh->module, vh->module, vh->module);
-	if (!h->cap_nested_state)
+	if (h->kvm_api_version < 0)
+		ADD("no nested %s: no usable KVM here (see host.kvm)", vh->virt);
+	else
+		ADD("no nested %s: KVM's supported CPUID lacks %s", vh->virt, vh->cpu_flag);
+	if (h->fw_disabled > 0) {
+		snprintf(fix, sizeof(fix), "enable %s in the firmware (BIOS/UEFI) setup, then power the "
+			 "machine off and on", vh->firmware_setting);
+		ADD("; %s is disabled in the firmware (%s): %s", vh->virt, h->fw_evidence, fix);
+		missing_add(h, "firmware", "firmware-enable", fix);
+	} else if (flag_missing && h->outer) {
+		outer_remedy(h, vh, fix, sizeof(fix));
+		ADD("; the host CPU flags lack \"%s\": %s does not pass %s to this VM: %s", vh->cpu_flag,
+		    h->outer->name, vh->virt, fix);
+		missing_add(h, "outer-hypervisor", hypervisor_offers(h->outer, vh) ? h->outer->remedy_id :
+			    h->outer->id, fix);
+	} else if (flag_missing) {
+		snprintf(fix, sizeof(fix), "enable %s in the firmware (BIOS/UEFI) setup", vh->firmware_setting);
+		ADD("; the host CPU flags lack \"%s\" (%s: %s)", vh->cpu_flag,
+		    h->cpu_has_virt ? "CPUID reports it, so the kernel found it switched off" :
+				      "the CPU does not report it", fix);
+		missing_add(h, "cpu-flag", "firmware-enable", fix);
+	}
+	if (!own_module && h->kvm_module[0]) {
+		snprintf(fix, sizeof(fix), "modprobe -r %s && modprobe %s nested=1", h->kvm_module, vh->module);
+		ADD("; the KVM backend is %s, not %s, and it offers no nesting (load %s instead: %s)",
+		    h->kvm_module, vh->module, vh->module, fix);
+		missing_add(h, "kvm-backend", "load-vendor-module", fix);
+	} else if (h->nested_param == 0) {
+		snprintf(fix, sizeof(fix), "modprobe -r %s && modprobe %s nested=1 (permanent: options %s "
+			 "nested=1 in /etc/modprobe.d/kvm.conf)", vh->module, vh->module, vh->module);
+		ADD("; %s is loaded with nested=0: %s", vh->module, fix);
+		missing_add(h, "nested-param", "kvm-nested-param", fix);
+	}
+	if (!h->cap_nested_state && h->kvm_api_version >= 0)
 		ADD("; KVM_CAP_NESTED_STATE=0");
+	if (depth[0])
+		ADD("; %s", depth);
+	if (hv[0])
+		ADD("; %s", hv);
 	return missing;
 }

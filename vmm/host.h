@@ -14,9 +14,12 @@
 #include "vendor.h"
 #include "verdict.h"
 
-/* CPU vendor and hypervisor signature from the CPUID instruction. */
-void host_probe_cpu(struct host_facts *h);
-/* /proc/cpuinfo model and flags, the loaded KVM module and its "nested". */
+/* CPU vendor and hypervisor signatures from CPUID (hostread.h: live "/" or a snapshot root). */
+void host_probe_cpu(const char *root, struct host_facts *h);
+/*
+ * /proc/cpuinfo model and flags, the loaded KVM module and its "nested",
+ * the outer hypervisor (hypervisor.c) and the firmware switch (firmware.c).
+ */
 void host_probe_files(const char *root, const struct vendor_host *vh, struct host_facts *h);
 /*
  * The parsers behind host_probe_files, on a file's text (any length, any
@@ -34,10 +37,11 @@ void host_explain_kvm_open(const char *device, int err, const char *root, const 
 			   const struct host_facts *h, char *reason, size_t len);
 /*
  * The host.nested stage: pass when KVM offers nesting to L1, otherwise a
- * reason naming each missing piece and its remedy. Returns the status
+ * reason naming each missing piece and its remedy (also kept in
+ * h->missing for JSON). Works without /dev/kvm too. Returns the status
  * (NVM_SKIP for missing support, NVM_FAIL under strict).
  */
-enum nvm_status host_check_nested(const struct host_facts *h, const struct vendor_host *vh,
+enum nvm_status host_check_nested(struct host_facts *h, const struct vendor_host *vh,
 				  bool strict, char *reason, size_t rlen, char *details, size_t dlen);
 
 #endif

@@ -258,7 +258,7 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 		       struct cpuid_table *supported)
 {
 	char err[KVM_ERR_MAX], reason[VERDICT_REASON_MAX], details[VERDICT_DETAILS_MAX];
-	enum nvm_status missing = o->strict ? NVM_FAIL : NVM_SKIP;
+	enum nvm_status missing = o->strict ? NVM_FAIL : NVM_SKIP, st;
 	int fd = open(o->kvm_device, O_RDWR | O_CLOEXEC);
 	int open_errno = errno;
 
@@ -276,6 +276,9 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 	if (fd < 0) {
 		host_explain_kvm_open(dev, open_errno, "/", vh, &v->host, reason, sizeof(reason));
 		verdict_set(v, NVM_STAGE_HOST_KVM, missing, reason, NULL);
+		/* Why nesting is missing does not need /dev/kvm: say it here, not "needs host.kvm". */
+		st = host_check_nested(&v->host, vh, o->strict, reason, sizeof(reason), details, sizeof(details));
+		verdict_set(v, NVM_STAGE_HOST_NESTED, st, reason, details);
 		return -1;
 	}
 	if (kvm_check_api(fd, err) || kvm_supported_cpuid(fd, supported, err)) {
@@ -291,8 +294,7 @@ static int host_stages(struct verdict *v, const struct vendor_host *vh, const st
 	verdict_setf(v, NVM_STAGE_HOST_KVM, NVM_PASS, "%s usable: KVM API %d, backend %s",
 		     o->kvm_device, v->host.kvm_api_version,
 		     v->host.kvm_module[0] ? v->host.kvm_module : "unknown");
-	enum nvm_status st = host_check_nested(&v->host, vh, o->strict, reason, sizeof(reason),
-					       details, sizeof(details));
+	st = host_check_nested(&v->host, vh, o->strict, reason, sizeof(reason), details, sizeof(details));
 	verdict_set(v, NVM_STAGE_HOST_NESTED, st, reason, details);
 	return fd;
 }
@@ -368,20 +370,23 @@ int main(int argc, char **argv)
 	}
 
 	struct host_facts cpu = { 0 };
-	host_probe_cpu(&cpu);
+	host_probe_cpu("/", &cpu);
 	vh = strcmp(o.arch, "auto") ? vendor_host_by_arch(o.arch) : vendor_host_by_cpu(cpu.cpu_vendor);
 	if (!vh)
 		vh = &vendor_host_amd;   /* unknown CPU vendor: host.nested says so */
 	verdict_init(&v, vh->arch);
-	memcpy(v.host.cpu_vendor, cpu.cpu_vendor, sizeof(cpu.cpu_vendor));
-	memcpy(v.host.hypervisor, cpu.hypervisor, sizeof(cpu.hypervisor));
+	host_probe_cpu("/", &v.host);
 	v.strict = o.strict;
+	/* --host-only: the host stages are the whole run; L1 and L2 are not selected. */
+	for (int i = 0; o.host_only && i < NVM_STAGE_COUNT; i++)
+		v.stage[i].selected = !strcmp(stage_level[i], "host");
 
-	if ((kvm_fd = host_stages(&v, vh, &o, &supported)) >= 0) {
+	if ((kvm_fd = host_stages(&v, vh, &o, &supported)) >= 0 && !o.host_only) {
 		l1_run(&v, kvm_fd, &supported, vh, &o, img, entry);
 		explain_enable_skip(&v, vh);
-		close(kvm_fd);
 	}
+	if (kvm_fd >= 0)
+		close(kvm_fd);
 	/* The verdict records the signal that interrupted the run; a later one counts anew. */
 	if (v.end == RUN_INTERRUPTED)
 		run_signal_clear();

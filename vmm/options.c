@@ -37,6 +37,9 @@ const char options_usage[] =
 	"                          vmx svm npt lbrv nrips tsc-scale vmcb-clean flushbyasid\n"
 	"                          decodeassists pause-filter vgif)\n"
 	"  --hide-hypervisor       clear CPUID.1:ECX.hypervisor and hide leaves 0x40000000+\n"
+	"  --host-only             only the host checks, no L1 booted: the diagnosis (outer\n"
+	"                          hypervisor, firmware, KVM module, each missing piece with\n"
+	"                          its remedy) in milliseconds, for CI preflight\n"
 	"  --strict                missing host support fails instead of being skipped\n"
 	"  --iterations N          L2 round trips to measure, 1-1000 (default: 32)\n"
 	"  --trace                 narrate every step on standard error\n"
@@ -56,7 +59,7 @@ const char options_usage[] =
 enum {
 	OPT_ARCH = 256, OPT_KERNEL, OPT_FORMAT, OPT_OUTPUT, OPT_TIMEOUT, OPT_MEM, OPT_CPU,
 	OPT_HIDE_HV, OPT_STRICT, OPT_ITERATIONS, OPT_TRACE, OPT_KVM, OPT_HOSTILE, OPT_HELP, OPT_VERSION,
-	OPT_BISECT,
+	OPT_BISECT, OPT_HOST_ONLY,
 };
 
 static const struct option long_opts[] = {
@@ -69,6 +72,7 @@ static const struct option long_opts[] = {
 	{ "cpu", required_argument, 0, OPT_CPU },
 	{ "hide-hypervisor", no_argument, 0, OPT_HIDE_HV },
 	{ "strict", no_argument, 0, OPT_STRICT },
+	{ "host-only", no_argument, 0, OPT_HOST_ONLY },
 	{ "bisect", no_argument, 0, OPT_BISECT },
 	{ "iterations", required_argument, 0, OPT_ITERATIONS },
 	{ "trace", no_argument, 0, OPT_TRACE },
@@ -192,6 +196,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case OPT_BISECT:
 			o->bisect = true;
+			break;
+		case OPT_HOST_ONLY:
+			o->host_only = true;
 			break;
 		case OPT_ITERATIONS:
 			if (parse_uint("--iterations", optarg, 1, 1000, &n, err, errlen))

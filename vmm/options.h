@@ -31,6 +31,7 @@ struct options {
 	bool hide_hypervisor;
 	bool strict;
 	bool bisect;                    /* exit 0/1/125 for git bisect run (bisect.h) */
+	bool host_only;                 /* only the host stages: no VM, no L1 */
 	bool help, version;
 	const char *hostile;            /* tests: L1 misbehaves this way */
 	struct cpuid_overrides cpu;

@@ -8,6 +8,7 @@
 #define NESTVMM_VENDOR_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cpuid_table.h"
 
@@ -27,6 +28,13 @@ struct vendor_host {
 	void (*cpuid_expose)(struct cpuid_table *t, const struct cpuid_table *supported);
 	/* CPUID leaves L1 checks in l1.cpuid besides the common ones (0 ends). */
 	const unsigned int *check_leaves;
+	/* The firmware's switch for the extension, as kvm-ok reads it: an MSR ... */
+	uint32_t fw_msr;
+	const char *fw_msr_name;
+	/* ... NULL when its value leaves the extension usable, else what disables it; */
+	const char *(*fw_msr_disabled)(uint64_t val);
+	/* and KVM's kernel-log lines saying so (case-insensitive substrings, NULL ends). */
+	const char *const *fw_log;
 };
 
 extern const struct vendor_host vendor_host_amd;

@@ -34,6 +34,8 @@ void verdict_init(struct verdict *v, const char *arch)
 	v->arch = arch;
 	v->last_stage = -1;
 	v->host.nested_param = -1;
+	v->host.evmcs_param = -1;
+	v->host.fw_disabled = -1;
 	v->host.kvm_api_version = -1;
 	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
 		v->stage[i].status = NVM_PENDING;

@@ -14,7 +14,8 @@
 #include "nestvmm/stages.h"
 #include "nestvmm/wire.h"
 
-#define VERDICT_REASON_MAX  512
+#define VERDICT_REASON_MAX  1024
+#define HOST_MISSING_MAX    6
 #define VERDICT_DETAILS_MAX 4096
 #define VERDICT_LOG_MAX     256     /* lines kept; the rest are counted */
 
@@ -30,6 +31,8 @@ struct stage {
 	char details[VERDICT_DETAILS_MAX];
 };
 
+struct hypervisor;
+
 struct host_facts {
 	char cpu_vendor[16];            /* CPUID.0 of the host: "AuthenticAMD" */
 	char cpu_model[64];             /* /proc/cpuinfo "model name" */
@@ -40,6 +43,29 @@ struct host_facts {
 	int kvm_api_version;            /* -1 when /dev/kvm did not open */
 	bool supported_cpuid_virt;      /* KVM_GET_SUPPORTED_CPUID offers VMX/SVM */
 	int cap_nested_state;           /* KVM_CHECK_EXTENSION(KVM_CAP_NESTED_STATE) */
+	/* When the host is itself a VM: who runs it (hypervisor.c) and how that was seen. */
+	bool hv_bit;                    /* CPUID.1:ECX[31] */
+	char hv_behind[16];             /* signature at 4000_0100h (KVM/Xen behind Hyper-V's interface) */
+	char hv_user[16];               /* 4000_0000h in user mode, when it differs (PVM guests) */
+	const struct hypervisor *outer; /* NULL: no hypervisor seen */
+	const char *outer_via;          /* "cpuid", "cpuid 0x40000100", "dmi", "cpuid+dmi" */
+	char dmi_vendor[64], dmi_product[64];
+	bool cpu_has_virt;              /* CPUID reports VMX/SVM (the kernel may still hide the flag) */
+	/* Hyper-V's nesting enlightenments (CPUID 4000_0004h, 4000_000Ah) and KVM's use of them. */
+	bool hv_leaves;
+	uint32_t hv_hints, hv_nested;   /* 4000_0004h EAX, 4000_000Ah EAX */
+	int evmcs_param;                /* <module>/parameters/enlightened_vmcs: 1, 0, -1 none */
+	/* Firmware switch (firmware.c): 1 disabled, 0 enabled, -1 unknown. */
+	int fw_disabled;
+	char fw_source[16];             /* "msr", "kernel-log", "" */
+	char fw_evidence[256];
+	/* host.nested's missing pieces, each with the exact command or setting that fixes it. */
+	unsigned int n_missing;
+	struct host_missing {
+		char piece[24];         /* "outer-hypervisor", "firmware", "nested-param", ... */
+		char remedy_id[48];
+		char remedy[640];
+	} missing[HOST_MISSING_MAX];
 };
 
 enum run_end {

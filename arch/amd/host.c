@@ -39,6 +39,25 @@ static void svm_cpuid_expose(struct cpuid_table *t, const struct cpuid_table *su
 
 static const unsigned int svm_check_leaves[] = { CPUID_LEAF_EXT_FEATURES, CPUID_LEAF_SVM, 0 };
 
+/* APM vol. 2, 15.30.1 VM_CR: SVMDIS (bit 4) makes EFER.SVME=1 #GP; firmware sets it to turn SVM off. */
+#define VM_CR_SVMDIS (1ull << 4)
+#define VM_CR_LOCK   (1ull << 3)
+
+static const char *svm_fw_msr_disabled(uint64_t vm_cr)
+{
+	if (!(vm_cr & VM_CR_SVMDIS))
+		return NULL;
+	return vm_cr & VM_CR_LOCK ? "VM_CR.SVMDIS (bit 4) is set and VM_CR.LOCK (bit 3) holds it" :
+				    "VM_CR.SVMDIS (bit 4) is set";
+}
+
+/*
+ * KVM's words for it: kvm_amd since Linux 6.4 "SVM disabled (by BIOS) in
+ * MSR_VM_CR on CPU n" (arch/x86/kvm/svm/svm.c), the x86 core the same
+ * without the CPU when it clears the svm flag (arch/x86/kernel/cpu/amd.c).
+ */
+static const char *const svm_fw_log[] = { "SVM disabled (by BIOS) in MSR_VM_CR", NULL };
+
 const struct vendor_host vendor_host_amd = {
 	.arch = "amd",
 	.cpu_vendor = "AuthenticAMD",
@@ -51,4 +70,8 @@ const struct vendor_host vendor_host_amd = {
 	.cpuid_offers = svm_cpuid_offers,
 	.cpuid_expose = svm_cpuid_expose,
 	.check_leaves = svm_check_leaves,
+	.fw_msr = MSR_VM_CR,
+	.fw_msr_name = "VM_CR (MSR 0xc0010114)",
+	.fw_msr_disabled = svm_fw_msr_disabled,
+	.fw_log = svm_fw_log,
 };

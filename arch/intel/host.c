@@ -24,6 +24,35 @@ static void vmx_cpuid_expose(struct cpuid_table *t, const struct cpuid_table *su
 
 static const unsigned int vmx_check_leaves[] = { 0 };
 
+/* SDM vol. 3C, 24.7 IA32_FEATURE_CONTROL: lock (bit 0), VMXON inside SMX (1), outside SMX (2). */
+#define FEATURE_CONTROL_LOCKED           (1ull << 0)
+#define FEATURE_CONTROL_VMX_INSIDE_SMX   (1ull << 1)
+#define FEATURE_CONTROL_VMX_OUTSIDE_SMX  (1ull << 2)
+
+/* As kvm-ok: locked with VMX outside SMX clear means VMXON #GPs until the firmware allows it. */
+static const char *vmx_fw_msr_disabled(uint64_t fc)
+{
+	if (!(fc & FEATURE_CONTROL_LOCKED) || (fc & FEATURE_CONTROL_VMX_OUTSIDE_SMX))
+		return NULL;
+	return fc & FEATURE_CONTROL_VMX_INSIDE_SMX ?
+	       "IA32_FEATURE_CONTROL is locked (bit 0) with VMX allowed only inside SMX (bit 1, "
+	       "Intel TXT), not outside (bit 2)" :
+	       "IA32_FEATURE_CONTROL is locked (bit 0) with VMX outside SMX (bit 2) clear";
+}
+
+/*
+ * KVM's words for it: "x86/cpu: VMX (outside TXT) disabled by BIOS" when the
+ * core clears the vmx flag (arch/x86/kernel/cpu/feat_ctl.c, Linux 5.6+),
+ * kvm_intel's "VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL on CPU n"
+ * (arch/x86/kvm/vmx/vmx.c, 6.4+), and before 5.x "kvm: disable TXT in the
+ * BIOS or activate TXT before enabling KVM".
+ */
+static const char *const vmx_fw_log[] = {
+	"VMX (outside TXT) disabled by BIOS", "VMX (inside TXT) disabled by BIOS",
+	"VMX not enabled (by BIOS) in MSR_IA32_FEAT_CTL", "disable TXT in the BIOS or activate TXT",
+	NULL,
+};
+
 const struct vendor_host vendor_host_intel = {
 	.arch = "intel",
 	.cpu_vendor = "GenuineIntel",
@@ -36,4 +65,8 @@ const struct vendor_host vendor_host_intel = {
 	.cpuid_offers = vmx_cpuid_offers,
 	.cpuid_expose = vmx_cpuid_expose,
 	.check_leaves = vmx_check_leaves,
+	.fw_msr = MSR_IA32_FEATURE_CONTROL,
+	.fw_msr_name = "IA32_FEATURE_CONTROL (MSR 0x3a)",
+	.fw_msr_disabled = vmx_fw_msr_disabled,
+	.fw_log = vmx_fw_log,
 };
