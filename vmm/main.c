@@ -143,14 +143,17 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 		   const uint8_t *img, uint64_t entry)
 {
 	static struct cpuid_table table, sent;
+	static bool selected[NVM_STAGE_COUNT];
 	struct fdt_run run = {
 		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
 		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = o->hostile,
-		.stage_mask = ~0u,
+		.selected = selected,
 	};
 	struct vm vm;
 	char err[KVM_ERR_MAX];
 
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		selected[i] = v->stage[i].selected;
 	vm_init(&vm);
 	cpuid_build(&table, supported, vh, o);
 	if (vm_create(&vm, kvm_fd, o->mem_size, err))

@@ -6,19 +6,45 @@
 
 #include "verdict.h"
 
+/* The registry (nestvmm/stages.h), as tables the VMM indexes by id. */
 const char *const stage_name[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) name,
+#define X(id, name, level, vendor, needs, requires, purpose) name,
 	NVM_STAGES(X)
 #undef X
 };
 const char *const stage_level[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) level,
+#define X(id, name, level, vendor, needs, requires, purpose) level,
 	NVM_STAGES(X)
 #undef X
 };
 const int stage_needs[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) needs,
+#define X(id, name, level, vendor, needs, requires, purpose) needs,
 	NVM_STAGES(X)
+#undef X
+};
+const int stage_vendor[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) vendor,
+	NVM_STAGES(X)
+#undef X
+};
+const uint32_t stage_requires[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) requires,
+	NVM_STAGES(X)
+#undef X
+};
+const char *const stage_purpose[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) purpose,
+	NVM_STAGES(X)
+#undef X
+};
+const char *const feature_name[NVM_FEATURE_COUNT] = {
+#define X(id, name, what) name,
+	NVM_FEATURES(X)
+#undef X
+};
+const char *const feature_what[NVM_FEATURE_COUNT] = {
+#define X(id, name, what) what,
+	NVM_FEATURES(X)
 #undef X
 };
 

@@ -66,6 +66,11 @@ struct verdict {
 extern const char *const stage_name[NVM_STAGE_COUNT];
 extern const char *const stage_level[NVM_STAGE_COUNT];
 extern const int stage_needs[NVM_STAGE_COUNT];
+extern const int stage_vendor[NVM_STAGE_COUNT];          /* NVM_ANY / NVM_AMD / NVM_INTEL */
+extern const uint32_t stage_requires[NVM_STAGE_COUNT];   /* NVM_REQ() mask */
+extern const char *const stage_purpose[NVM_STAGE_COUNT];
+extern const char *const feature_name[NVM_FEATURE_COUNT];
+extern const char *const feature_what[NVM_FEATURE_COUNT];
 const char *status_name(enum nvm_status s);
 
 void verdict_init(struct verdict *v, const char *arch);
