@@ -16,6 +16,7 @@ void cpu_init(void);
 void config_read(u64 fdt_gpa);
 struct fault ud2_safe(void);
 void hostile_act(const char *mode);
+void hostile_in_test(const char *mode);
 
 typedef enum nvm_status (*test_fn)(struct stage_result *r);
 
@@ -114,6 +115,8 @@ static void test_run(int id)
 		status[id] = skip_unsupported(&result, missing);
 	} else {
 		u64 mark = arena_mark();
+		if (l1_cfg.hostile[0] && id >= NVM_STAGE_L2_RUN)
+			hostile_in_test(l1_cfg.hostile);
 		status[id] = t->run(&result);
 		if (nested && nested->test_end)
 			nested->test_end();
