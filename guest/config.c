@@ -15,13 +15,13 @@
 struct l1_config l1_cfg;
 
 static const char *const stage_names[NVM_STAGE_COUNT] = {
-#define NVM_STAGE_NAME(id, name, level, needs) name,
+#define NVM_STAGE_NAME(id, name, level, vendor, needs, requires, purpose) name,
 	NVM_STAGES(NVM_STAGE_NAME)
 #undef NVM_STAGE_NAME
 };
 
 static const u8 stage_name_size[NVM_STAGE_COUNT] = {
-#define NVM_STAGE_SIZE(id, name, level, needs) sizeof(name),
+#define NVM_STAGE_SIZE(id, name, level, vendor, needs, requires, purpose) sizeof(name),
 	NVM_STAGES(NVM_STAGE_SIZE)
 #undef NVM_STAGE_SIZE
 };
@@ -53,7 +53,7 @@ static void parse_stages(const char *val, int len)
 		while (id < NVM_STAGE_COUNT && (n != stage_name_size[id] || memcmp(p, stage_names[id], n)))
 			id++;
 		GUEST_ASSERT(id < NVM_STAGE_COUNT, "stages: \"%s\" is unknown or out of order", p);
-		l1_cfg.stage_mask |= 1u << id++;
+		l1_cfg.selected[id++] = true;
 		p += n;
 	}
 }

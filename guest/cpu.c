@@ -7,12 +7,6 @@
  */
 #include "l1.h"
 
-struct exc_frame {
-	u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
-	u64 vector, error_code;
-	u64 rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
-};
-
 struct idt_gate {
 	u16 offset_lo, selector;
 	u8 ist, type_attr;
@@ -105,8 +99,7 @@ void exception_handler(struct exc_frame *f)
 		}
 	}
 	u64 v[NVM_MSG_VALS] = { 0 };
-	bool has_err = f->vector == 8 || (f->vector >= 10 && f->vector <= 14) ||
-		       f->vector == 17 || f->vector == 21 || f->vector == 29 || f->vector == 30;
+	bool has_err = exception_has_error_code(f->vector);
 	v[NVM_EXC_ERROR_CODE] = f->error_code;
 	v[NVM_EXC_RIP] = f->rip;
 	v[NVM_EXC_CS] = f->cs;

@@ -65,3 +65,17 @@ void hostile_act(const char *mode)
 		__asm__ volatile("rdtscp" ::: "rax", "rdx", "rcx");
 	}
 }
+
+/*
+ * Misbehaviour inside a test (the first L2 test that runs): the VMM must fail
+ * that test with the cause and boot a fresh L1 for the rest. The VMM passes
+ * "hostile" on the first boot only.
+ */
+void hostile_in_test(const char *mode)
+{
+	if (!strcmp(mode, "crash-in-test")) {
+		__asm__ volatile("ud2");                 /* no fixup: L1's handler reports it */
+	} else if (!strcmp(mode, "hang-in-test")) {
+		__asm__ volatile("cli; 1: jmp 1b");      /* only the per-test timeout ends this */
+	}
+}

@@ -33,7 +33,7 @@ struct l1_config {
 	u64 mem_size;                   /* use l1_mem_size(): read on first use */
 	u32 iterations;                 /* L2 round trips to measure */
 	u32 trace;                      /* enum nvm_trace */
-	u32 stage_mask;                 /* bit n set: run stage n */
+	bool selected[NVM_STAGE_COUNT]; /* run test n (the device tree's "stages") */
 	u32 n_cpuid;
 	struct l1_cpuid_expect cpuid[L1_CPUID_EXPECT_MAX];
 	char hostile[16];               /* misbehaviour to act out (tests), or "" */
@@ -97,6 +97,18 @@ void __attribute__((noreturn)) l1_halt(void);
 #define FAULT_RESULT fault_from(fault_r10, fault_r11)
 
 struct fault { u8 vector; bool faulted; u32 error_code; };
+
+/* What the exception stubs (guest/entry.S, guest/l2_entry.S) hand to C. */
+struct exc_frame {
+	u64 r15, r14, r13, r12, r11, r10, r9, r8, rbp, rdi, rsi, rdx, rcx, rbx, rax;
+	u64 vector, error_code;
+	u64 rip, cs, rflags, rsp, ss;   /* pushed by the CPU */
+};
+/* Vectors for which the CPU pushes an error code. */
+static inline bool exception_has_error_code(u64 v)
+{
+	return v == 8 || (v >= 10 && v <= 14) || v == 17 || v == 21 || v == 29 || v == 30;
+}
 static inline struct fault fault_from(u64 r10, u64 r11)
 {
 	struct fault f = { (u8)(r10 - 1), r10 != 0, (u32)r11 };
@@ -156,6 +168,9 @@ void read_idtr(struct dtr *d);
  * fresh from the VMM (zero-filled): pages from page_alloc are zero.
  */
 void *page_alloc(unsigned int npages);
+/* Per-test arenas: everything page_alloc'd after a mark is zeroed and reused on release. */
+u64 arena_mark(void);
+void arena_release(u64 mark);
 static inline u64 gpa_of(const void *p) { return (u64)(uintptr_t)p; }
 
 /* --- tiny libc ------------------------------------------------------------------ */

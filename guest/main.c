@@ -1,26 +1,47 @@
 // SPDX-License-Identifier: MIT
 /*
- * The L1 test kernel's stage runner: boot, read the run's configuration,
- * then run the stages the VMM asked for, in order, reporting each. A stage
- * whose prerequisite did not pass is not run; the VMM reports it skipped
- * and says why (it owns the dependency list in nestvmm/stages.h, too).
+ * The L1 test kernel's runner: boot, read the run's configuration, then run
+ * the selected tests of the registry (nestvmm/stages.h) in order, reporting
+ * each. A test whose prerequisite did not pass is not run (the VMM, which
+ * owns the same registry, reports it skipped and says why); a test whose
+ * required L0 features are missing is reported skipped as unsupported. Each
+ * test gets a fresh arena: its pages are released and zeroed after it.
  */
 #include "l1.h"
+#include "nested.h"
+#include "test.h"
 #include "vendor.h"
 
 void cpu_init(void);
 void config_read(u64 fdt_gpa);
 struct fault ud2_safe(void);
 void hostile_act(const char *mode);
+void hostile_in_test(const char *mode);
 
-static enum nvm_status status[NVM_STAGE_COUNT];
-static const int stage_needs[NVM_STAGE_COUNT] = {
-#define NVM_STAGE_NEEDS(id, name, level, needs) needs,
-	NVM_STAGES(NVM_STAGE_NEEDS)
-#undef NVM_STAGE_NEEDS
+typedef enum nvm_status (*test_fn)(struct stage_result *r);
+
+static const struct l1_test {
+	test_fn run;
+	int needs;
+	u8 vendor;
+	u32 requires;
+} tests[NVM_STAGE_COUNT] = {
+#define NVM_TEST_ROW(id, name, level, vendor, needs, requires, purpose) \
+	{ nvm_test_##id, needs, vendor, requires },
+	NVM_STAGES(NVM_TEST_ROW)
+#undef NVM_TEST_ROW
 };
 
-/* One result buffer: stages run one at a time, and L1's stack stays small. */
+static const char *const feature_names[NVM_FEATURE_COUNT] = {
+#define NVM_FEATURE_NAME(id, name, what) name,
+	NVM_FEATURES(NVM_FEATURE_NAME)
+#undef NVM_FEATURE_NAME
+};
+
+static enum nvm_status status[NVM_STAGE_COUNT];
+static const struct vendor_guest *vendor;
+
+/* One result buffer: tests run one at a time, and L1's stack stays small. */
 static struct stage_result result;
 
 static enum nvm_status stage_set(struct stage_result *r, enum nvm_status s,
@@ -61,28 +82,56 @@ void stage_detail(struct stage_result *r, const char *fmt, ...)
 	}
 }
 
-typedef enum nvm_status (*stage_fn)(struct stage_result *r);
-
-static void stage_run(enum nvm_stage id, stage_fn fn)
+/* "unsupported: nrips, vgif": the features the L0 lacks, by their --require names. */
+static enum nvm_status skip_unsupported(struct stage_result *r, u32 missing)
 {
-	int need = stage_needs[id];
+	size_t len = (size_t)snprintf(r->reason, sizeof(r->reason), "unsupported: the L0 offers no ");
 
-	if (!(l1_cfg.stage_mask & (1u << id)))
+	for (int f = 0; f < NVM_FEATURE_COUNT; f++)
+		if (missing & (1u << f))
+			len += (size_t)snprintf(r->reason + len, len < sizeof(r->reason) ?
+						sizeof(r->reason) - len : 0, "%s%s",
+						len > 29 ? ", " : "", feature_names[f]);
+	r->status = NVM_SKIP;
+	return NVM_SKIP;
+}
+
+static void test_run(int id)
+{
+	const struct l1_test *t = &tests[id];
+	u32 missing = 0;
+
+	if (!l1_cfg.selected[id] || (t->vendor != NVM_ANY && t->vendor != vendor->id))
 		return;
-	if (need != NVM_STAGE_NONE && status[need] != NVM_PASS) {
+	if (t->needs != NVM_STAGE_NONE && status[t->needs] != NVM_PASS) {
 		status[id] = NVM_SKIP;
 		return;
 	}
-	chan_send(NVM_MSG_STAGE_BEGIN, id, 0, 0, 0, 0);
+	chan_send(NVM_MSG_STAGE_BEGIN, (u32)id, 0, 0, 0, 0);
 	result.reason[0] = result.details[0] = '\0';
 	result.details_len = 0;
-	status[id] = fn(&result);
-	u64 v[NVM_MSG_VALS] = { status[id] };
-	chan_send(NVM_MSG_STAGE_END, id, v, result.reason, result.details, 0);
+	if (t->requires & ~nested_features) {
+		missing = t->requires & ~nested_features;
+		status[id] = skip_unsupported(&result, missing);
+	} else {
+		u64 mark = arena_mark();
+		if (l1_cfg.hostile[0] && id >= NVM_STAGE_L2_RUN)
+			hostile_in_test(l1_cfg.hostile);
+		status[id] = t->run(&result);
+		if (nested && nested->test_end)
+			nested->test_end();
+		arena_release(mark);
+	}
+	u64 v[NVM_MSG_VALS] = { status[id], missing };
+	chan_send(NVM_MSG_STAGE_END, (u32)id, v, result.reason, result.details, 0);
 }
 
+/* host.* are the VMM's stages: L1 never runs them. */
+NVM_TEST(HOST_KVM) { return stage_fail(r, "host.kvm is run by the VMM"); }
+NVM_TEST(HOST_NESTED) { return stage_fail(r, "host.nested is run by the VMM"); }
+
 /* l1.boot: we run in 64-bit mode on our own GDT and IDT, and exceptions come back. */
-static enum nvm_status l1_boot(struct stage_result *r)
+NVM_TEST(L1_BOOT)
 {
 	u64 efer = rdmsr(MSR_EFER), cr0 = read_cr0(), cr4 = read_cr4();
 	struct fault ud = ud2_safe();
@@ -107,7 +156,7 @@ static enum nvm_status l1_boot(struct stage_result *r)
  * (NVM_CPUID_SEEN_LEAVES), so that tests can check --cpu and
  * --hide-hypervisor against what L1 saw, not against the VMM's own table.
  */
-static enum nvm_status l1_cpuid(struct stage_result *r)
+NVM_TEST(L1_CPUID)
 {
 	static const char reg_name[4][4] = { "EAX", "EBX", "ECX", "EDX" };
 	static const u32 seen[] = NVM_CPUID_SEEN_LEAVES;
@@ -139,18 +188,9 @@ static enum nvm_status l1_cpuid(struct stage_result *r)
 	return stage_pass(r, "%u CPUID leaves match the VMM's table", l1_cfg.n_cpuid);
 }
 
-static const struct vendor_guest *const vendors[] = { &vendor_guest_amd, &vendor_guest_intel };
-static const struct vendor_guest *vendor;
+NVM_TEST(L1_ENABLE) { return vendor->enable(r); }
 
-static enum nvm_status l1_enable(struct stage_result *r) { return vendor->enable(r); }
-static enum nvm_status l2_run(struct stage_result *r)
-{
-	return vendor->run_l2(r, false, l1_cfg.iterations);
-}
-static enum nvm_status l2_nested_paging(struct stage_result *r)
-{
-	return vendor->run_l2(r, true, l1_cfg.iterations);
-}
+static const struct vendor_guest *const vendors[] = { &vendor_guest_amd, &vendor_guest_intel };
 
 void l1_main(u64 fdt_gpa)
 {
@@ -166,11 +206,8 @@ void l1_main(u64 fdt_gpa)
 	if (l1_cfg.hostile[0])
 		hostile_act(l1_cfg.hostile);
 
-	stage_run(NVM_STAGE_L1_BOOT, l1_boot);
-	stage_run(NVM_STAGE_L1_CPUID, l1_cpuid);
-	stage_run(NVM_STAGE_L1_ENABLE, l1_enable);
-	stage_run(NVM_STAGE_L2_RUN, l2_run);
-	stage_run(NVM_STAGE_L2_NESTED_PAGING, l2_nested_paging);
+	for (int id = NVM_STAGE_FIRST_L1; id < NVM_STAGE_COUNT; id++)
+		test_run(id);
 	if (status[NVM_STAGE_L1_ENABLE] == NVM_PASS)
 		vendor->disable();
 	chan_send(NVM_MSG_DONE, 0, 0, 0, 0, 0);

@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The one interface between the vendor-neutral L1 and its vendor parts.
- * Each function runs one stage (or cleans up) and fills in the result; the
- * stage runner in guest/main.c decides what runs and reports it.
+ * The vendor parts of L1 outside the nested API: turning VMX/SVM on and off.
+ * enable() also picks the nested API (guest/nested.h) and records which
+ * optional features the L0 offers (nested_features), which the runner in
+ * guest/main.c compares with each test's requirements.
  */
 #ifndef NESTVMM_GUEST_VENDOR_H
 #define NESTVMM_GUEST_VENDOR_H
@@ -12,12 +13,10 @@
 struct vendor_guest {
 	const char *arch;       /* "amd" / "intel": the device tree's vendor */
 	const char *virt;       /* "SVM" / "VMX" */
-	/* l1.enable: check CPUID and capabilities, turn the extension on. */
+	int id;                 /* NVM_AMD / NVM_INTEL (nestvmm/stages.h) */
+	/* l1.enable: check CPUID and capabilities, turn the extension on, set nested. */
 	enum nvm_status (*enable)(struct stage_result *r);
-	/* l2.run (nested_paging false) and l2.nested-paging (true). */
-	enum nvm_status (*run_l2)(struct stage_result *r, bool nested_paging,
-				  unsigned int iterations);
-	/* Leave VMX/SVM operation again (after the last stage). */
+	/* Leave VMX/SVM operation again (after the last test). */
 	void (*disable)(void);
 };
 

@@ -17,8 +17,12 @@ int bisect_exit_code(const struct verdict *v)
 		selected = true;
 		if (s->status == NVM_FAIL && i >= BISECT_FIRST_NESTING_STAGE)
 			return BISECT_BAD;
-		/* Failed preparation, skipped, or never reported (pending): no answer. */
-		if (s->status != NVM_PASS)
+		/*
+		 * Failed preparation, skipped, or never reported (pending): no answer.
+		 * A test the L0 cannot offer (unsupported) is neutral: it says nothing
+		 * about the kernel under test.
+		 */
+		if (s->status != NVM_PASS && !(s->status == NVM_SKIP && s->unsupported))
 			untestable = true;
 	}
 	if (untestable || !selected)

@@ -13,7 +13,7 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 {
 	fdt32_t cells[FDT_CPUID_MAX * 6];
 	uint64_t reg[2] = { 0, cpu_to_fdt64(run->mem_size) };
-	char stages[NVM_STAGE_COUNT * 24];
+	char stages[NVM_STAGE_COUNT * 64];
 	int len = 0;
 
 	if (run->n_cpuid > FDT_CPUID_MAX) {
@@ -23,7 +23,7 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 	}
 	/* A string list is NUL-separated names: readable in a dtc dump. */
 	for (int i = NVM_STAGE_FIRST_L1; i < NVM_STAGE_COUNT; i++)
-		if (run->stage_mask & (1u << i))
+		if (run->selected[i])
 			len += snprintf(stages + len, sizeof(stages) - (size_t)len, "%s", stage_name[i]) + 1;
 	for (uint32_t i = 0; i < run->n_cpuid * 6; i++)
 		cells[i] = cpu_to_fdt32(run->cpuid[i / 6][i % 6]);

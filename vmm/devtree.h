@@ -11,6 +11,7 @@
 #ifndef NESTVMM_DEVTREE_H
 #define NESTVMM_DEVTREE_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -19,7 +20,7 @@
 struct fdt_run {
 	uint64_t mem_size;
 	const char *vendor;
-	uint32_t stage_mask;             /* bit n: stage n selected */
+	const bool *selected;            /* [NVM_STAGE_COUNT]: run stage n */
 	uint32_t iterations;
 	uint32_t trace;
 	const char *hostile;             /* NULL unless a test asks for misbehaviour */

@@ -69,19 +69,23 @@ int format_exit_code(const struct verdict *v)
 }
 
 /* stages.h lists the stages of a level together; a new name starts a new level. */
-int format_levels(struct level_span *spans, int max)
+int format_levels(const struct verdict *v, struct level_span *spans, int max)
 {
 	int n = 0;
 
 	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
-		if (n && !strcmp(spans[n - 1].name, stage_level[i])) {
-			spans[n - 1].count++;
-			continue;
+		if (!n || strcmp(spans[n - 1].name, stage_level[i])) {
+			if (n && !spans[n - 1].count)
+				n--;             /* nothing of that level in this run */
+			if (n == max)
+				break;
+			spans[n++] = (struct level_span){ stage_level[i], i, i, 0 };
 		}
-		if (n == max)
-			break;
-		spans[n++] = (struct level_span){ stage_level[i], i, 1 };
+		spans[n - 1].end = i + 1;
+		spans[n - 1].count += v->stage[i].selected;
 	}
+	if (n && !spans[n - 1].count)
+		n--;
 	return n;
 }
 
@@ -135,11 +139,33 @@ static void text_details(FILE *out, const char *details)
 	}
 }
 
+/* "2 passed, 1 failed, 3 skipped (2 unsupported)" for ids [first, end). */
+static void text_summary(FILE *out, const struct verdict *v, int first, int end)
+{
+	int n[NVM_STATUS_MAX + 1] = { 0 }, unsupported = 0;
+
+	for (int i = first; i < end; i++)
+		if (v->stage[i].selected) {
+			n[v->stage[i].status <= NVM_STATUS_MAX ? v->stage[i].status : NVM_STATUS_MAX]++;
+			unsupported += v->stage[i].status == NVM_SKIP && v->stage[i].unsupported;
+		}
+	fprintf(out, "%d passed, %d failed, %d skipped", n[NVM_PASS], n[NVM_FAIL], n[NVM_SKIP]);
+	if (unsupported)
+		fprintf(out, " (%d unsupported by the L0)", unsupported);
+	if (n[NVM_STATUS_MAX])
+		fprintf(out, ", %d never reported", n[NVM_STATUS_MAX]);
+}
+
 void format_text(const struct verdict *v, FILE *out, bool colour)
 {
 	static const char *const col[] = { "\033[32m", "\033[31m", "\033[33m", "" };
 	const struct host_facts *h = &v->host;
+	struct level_span levels[FORMAT_LEVELS_MAX];
+	int n = format_levels(v, levels, FORMAT_LEVELS_MAX), width = 18;
 
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		if (v->stage[i].selected && (int)strlen(stage_name[i]) > width)
+			width = (int)strlen(stage_name[i]);
 	fprintf(out, "nestvmm: %s nested virtualization on ", v->arch);
 	format_text_safe(out, h->cpu_vendor);
 	fputs(" (", out);
@@ -149,14 +175,22 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 	fputs(", outer hypervisor ", out);
 	format_text_safe(out, h->outer ? h->outer->name : h->hypervisor[0] ? h->hypervisor : "none");
 	fputc('\n', out);
-	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
-		const struct stage *s = &v->stage[i];
-		fprintf(out, "  %-18s %s%-4s%s  ", stage_name[i], colour ? col[s->status] : "",
-			status_name(s->status), colour ? "\033[0m" : "");
-		format_text_safe(out, s->reason);
+	for (int l = 0; l < n; l++) {
+		/* A level header with its counts, then its tests: readable at 60+ tests. */
+		fprintf(out, "%s: ", levels[l].name);
+		text_summary(out, v, levels[l].first, levels[l].end);
 		fputc('\n', out);
-		if (s->status == NVM_FAIL && s->details[0])
-			text_details(out, s->details);
+		for (int i = levels[l].first; i < levels[l].end; i++) {
+			const struct stage *s = &v->stage[i];
+			if (!s->selected)
+				continue;
+			fprintf(out, "  %-*s %s%-4s%s  ", width, stage_name[i], colour ? col[s->status] : "",
+				status_name(s->status), colour ? "\033[0m" : "");
+			format_text_safe(out, s->reason);
+			fputc('\n', out);
+			if ((s->status == NVM_FAIL || v->verbose) && s->details[0])
+				text_details(out, s->details);
+		}
 	}
 	if (v->end != RUN_DONE && v->end != RUN_NOT_STARTED) {
 		fputs("run: ", out);
@@ -165,8 +199,10 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 	}
 	if (v->n_log_dropped)
 		fprintf(out, "(%u L1 log lines dropped)\n", v->n_log_dropped);
-	fprintf(out, "result: %s\n", verdict_exit_code(v) == EXIT_PASS ? "PASS" :
+	fprintf(out, "result: %s (", verdict_exit_code(v) == EXIT_PASS ? "PASS" :
 		verdict_exit_code(v) == EXIT_FAIL ? "FAIL" : "SKIP");
+	text_summary(out, v, 0, NVM_STAGE_COUNT);
+	fputs(")\n", out);
 }
 
 /* --- json ------------------------------------------------------------------ */
@@ -312,17 +348,28 @@ void format_json(const struct verdict *v, FILE *out)
 	json_field(out, "reason", v->end_reason, ", ");
 	json_field(out, "last_stage", v->last_stage >= 0 ? stage_name[v->last_stage] : "", ", ");
 	json_field(out, "vcpu_state", v->vcpu_state, ", ");
-	fprintf(out, "\"interrupted\": %s},\n  \"stages\": [\n", v->end == RUN_INTERRUPTED ? "true" : "false");
-	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+	fprintf(out, "\"interrupted\": %s, \"restarts\": %u},\n  \"stages\": [\n",
+		v->end == RUN_INTERRUPTED ? "true" : "false", v->restarts);
+	for (int i = 0, k = 0; i < NVM_STAGE_COUNT; i++) {
 		const struct stage *s = &v->stage[i];
-		fputs("    {", out);
+		if (!s->selected)
+			continue;
+		fputs(k++ ? ",\n    {" : "    {", out);
 		json_field(out, "name", stage_name[i], ", ");
 		json_field(out, "level", stage_level[i], ", ");
 		json_field(out, "status", status_name(s->status), ", ");
+		fprintf(out, "\"seconds\": %.6f, \"unsupported\": [", s->seconds);
+		for (int f = 0, m = 0; f < NVM_FEATURE_COUNT; f++)
+			if (s->unsupported & (1u << f)) {
+				fputs(m++ ? ", " : "", out);
+				json_string(out, feature_name[f]);
+			}
+		fputs("], ", out);
 		json_field(out, "reason", s->reason, ", ");
 		json_field(out, "details", s->details, "");
-		fprintf(out, "}%s\n", i + 1 < NVM_STAGE_COUNT ? "," : "");
+		fputc('}', out);
 	}
+	fputc('\n', out);
 	fputs("  ],\n  \"log\": [", out);
 	for (unsigned int i = 0; i < v->n_log; i++) {
 		json_string(out, v->log[i]);

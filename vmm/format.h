@@ -45,13 +45,17 @@ void json_string(FILE *out, const char *s);
  */
 void xml_text(FILE *out, const char *s, bool attr);
 
-/* Stages grouped by level ("host", "l1", "l2"), in stage order. */
+/*
+ * Stages grouped by level ("host", "l1", "l2"), in stage order: ids
+ * [first, end) of which `count` are in this run (stage.selected). Levels
+ * with none in the run are left out.
+ */
 struct level_span {
 	const char *name;
-	int first, count;
+	int first, end, count;
 };
 #define FORMAT_LEVELS_MAX 8
-int format_levels(struct level_span *spans, int max);
+int format_levels(const struct verdict *v, struct level_span *spans, int max);
 
 /* "done", "timeout", ...: how the run ended, as one word. */
 const char *format_end_name(int run_end);

@@ -99,7 +99,7 @@ static void junit_testcase(FILE *out, const struct verdict *v, int i)
 
 	fputs("    <testcase", out);
 	xml_attr(out, "name", stage_name[i]);
-	fprintf(out, " classname=\"nestvmm.%s\" time=\"0\">\n", stage_level[i]);
+	fprintf(out, " classname=\"nestvmm.%s\" time=\"%.6f\">\n", stage_level[i], s->seconds);
 	switch (s->status) {
 	case NVM_PASS:
 		break;
@@ -135,11 +135,14 @@ struct junit_counts {
 	int tests, failures, errors, skipped;
 };
 
-static struct junit_counts junit_count(const struct verdict *v, int first, int count)
+static struct junit_counts junit_count(const struct verdict *v, int first, int end)
 {
-	struct junit_counts c = { .tests = count };
+	struct junit_counts c = { 0 };
 
-	for (int i = first; i < first + count; i++) {
+	for (int i = first; i < end; i++) {
+		if (!v->stage[i].selected)
+			continue;
+		c.tests++;
 		c.failures += v->stage[i].status == NVM_FAIL;
 		c.skipped += v->stage[i].status == NVM_SKIP;
 		c.errors += v->stage[i].status > NVM_SKIP;
@@ -150,7 +153,7 @@ static struct junit_counts junit_count(const struct verdict *v, int first, int c
 void format_junit(const struct verdict *v, FILE *out)
 {
 	struct level_span levels[FORMAT_LEVELS_MAX];
-	int n = format_levels(levels, FORMAT_LEVELS_MAX);
+	int n = format_levels(v, levels, FORMAT_LEVELS_MAX);
 	struct junit_counts all = junit_count(v, 0, NVM_STAGE_COUNT);
 
 	fputs("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n", out);
@@ -158,15 +161,16 @@ void format_junit(const struct verdict *v, FILE *out)
 		"skipped=\"%d\" time=\"%.6f\">\n", all.tests, all.failures, all.errors, all.skipped,
 		v->seconds);
 	for (int l = 0; l < n; l++) {
-		struct junit_counts c = junit_count(v, levels[l].first, levels[l].count);
+		struct junit_counts c = junit_count(v, levels[l].first, levels[l].end);
 
 		fputs("  <testsuite", out);
 		xml_attr(out, "name", levels[l].name);
 		fprintf(out, " tests=\"%d\" failures=\"%d\" errors=\"%d\" skipped=\"%d\" time=\"0\">\n",
 			c.tests, c.failures, c.errors, c.skipped);
 		junit_properties(out, v, l == 0);
-		for (int i = levels[l].first; i < levels[l].first + levels[l].count; i++)
-			junit_testcase(out, v, i);
+		for (int i = levels[l].first; i < levels[l].end; i++)
+			if (v->stage[i].selected)
+				junit_testcase(out, v, i);
 		/* L1's own log belongs to the level that wrote it. */
 		if (!strcmp(levels[l].name, "l1") && (v->n_log || v->n_log_dropped)) {
 			fputs("    <system-out>", out);

@@ -89,9 +89,13 @@ static void ktap_level(FILE *out, const struct verdict *v, const struct level_sp
 {
 	int failed = 0, skipped = 0;
 
+	int k = 0;
+
 	fprintf(out, "  KTAP version 1\n  # Subtest: %s\n  1..%d\n", l->name, l->count);
-	for (int i = l->first; i < l->first + l->count; i++) {
-		ktap_stage(out, v, i, i - l->first + 1);
+	for (int i = l->first; i < l->end; i++) {
+		if (!v->stage[i].selected)
+			continue;
+		ktap_stage(out, v, i, ++k);
 		failed += v->stage[i].status != NVM_PASS && v->stage[i].status != NVM_SKIP;
 		skipped += v->stage[i].status == NVM_SKIP;
 	}
@@ -108,7 +112,7 @@ static void ktap_level(FILE *out, const struct verdict *v, const struct level_sp
 void format_ktap(const struct verdict *v, FILE *out)
 {
 	struct level_span levels[FORMAT_LEVELS_MAX];
-	int n = format_levels(levels, FORMAT_LEVELS_MAX);
+	int n = format_levels(v, levels, FORMAT_LEVELS_MAX);
 	const struct host_facts *h = &v->host;
 	int code = format_exit_code(v);
 	char line[256];

@@ -17,9 +17,11 @@
 #include <unistd.h>
 
 #include "elf_loader.h"
+#include "format.h"
 #include "devtree.h"
 #include "host.h"
 #include "kvm.h"
+#include "list.h"
 #include "nestvmm/x86.h"
 #include "options.h"
 #include "output.h"
@@ -169,20 +171,22 @@ static void cpuid_expectations(struct cpuid_table *t, const struct vendor_host *
 	}
 }
 
-/* Boot L1 and run it; any setup failure becomes the reason of l1.boot. */
-static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supported,
-		   const struct vendor_host *vh, const struct options *o,
-		   const uint8_t *img, uint64_t entry)
+/* Boot L1 once and run it; any setup failure becomes the reason of l1.boot. */
+static void l1_boot_once(struct verdict *v, int kvm_fd, const struct cpuid_table *supported,
+			 const struct vendor_host *vh, const struct options *o,
+			 const uint8_t *img, uint64_t entry, const bool *selected,
+			 const char *hostile, int *open_stage)
 {
 	static struct cpuid_table table, sent;
 	struct fdt_run run = {
 		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
-		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = o->hostile,
-		.stage_mask = ~0u,
+		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = hostile,
+		.selected = selected,
 	};
 	struct vm vm;
 	char err[KVM_ERR_MAX];
 
+	*open_stage = -1;
 	vm_init(&vm);
 	cpuid_build(&table, supported, vh, o);
 	if (vm_create(&vm, kvm_fd, o->mem_size, err))
@@ -212,6 +216,7 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 
 	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s };
 	run_vcpu(&ctx);
+	*open_stage = ctx.open_stage;
 	TRACE("L1 run ended: %s", v->end_reason);
 	vm_destroy(&vm);
 	return;
@@ -219,6 +224,84 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 setup_failed:
 	verdict_setf(v, NVM_STAGE_L1_BOOT, NVM_FAIL, "setting up L1 failed: %s", err);
 	vm_destroy(&vm);
+}
+
+/* Ways a run can end inside a test after which a fresh L1 can go on with the rest. */
+static bool end_is_restartable(enum run_end e)
+{
+	return e == RUN_GUEST_EXCEPTION || e == RUN_GUEST_ASSERT || e == RUN_SHUTDOWN ||
+	       e == RUN_INTERNAL_ERROR || e == RUN_FAIL_ENTRY || e == RUN_TIMEOUT ||
+	       e == RUN_HALTED_EARLY || e == RUN_UNEXPECTED_EXIT;
+}
+
+/*
+ * The next boot's selection: every test still pending whose prerequisites
+ * passed or are still to run, plus those prerequisites (run again: L1 starts
+ * from nothing). Returns how many pending tests it selected.
+ */
+static int restart_selection(const struct verdict *v, bool *selected)
+{
+	int n = 0;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		int need = stage_needs[i];
+
+		selected[i] = false;
+		if (!v->stage[i].selected || i < NVM_STAGE_FIRST_L1)
+			continue;
+		if (v->stage[i].status == NVM_PENDING &&
+		    (need == NVM_STAGE_NONE || v->stage[need].status == NVM_PASS ||
+		     (v->stage[need].status == NVM_PENDING && selected[need]))) {
+			selected[i] = true;
+			n++;
+		}
+	}
+	for (int i = NVM_STAGE_COUNT - 1; i >= NVM_STAGE_FIRST_L1; i--)
+		if (selected[i] && stage_needs[i] >= NVM_STAGE_FIRST_L1)
+			selected[stage_needs[i]] = true;
+	return n;
+}
+
+/*
+ * Run the selected tests. A test that crashes or hangs L1 fails with its
+ * cause, and a fresh VM boots L1 again for the tests still to run: one crash
+ * costs one reboot, not the rest of the verdict. Each boot decides at least
+ * the test that broke it, so there are at most as many boots as tests, each
+ * test bounded by --timeout.
+ */
+static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supported,
+		   const struct vendor_host *vh, const struct options *o,
+		   const uint8_t *img, uint64_t entry)
+{
+	static bool selected[NVM_STAGE_COUNT];
+	const char *hostile = o->hostile;
+	int open;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		selected[i] = v->stage[i].selected;
+	for (;;) {
+		l1_boot_once(v, kvm_fd, supported, vh, o, img, entry, selected, hostile, &open);
+		if (open < 0 || !end_is_restartable(v->end))
+			return;
+		/* The test in progress takes the blame, with the vCPU state. */
+		verdict_set(v, open, NVM_FAIL, v->end_reason, v->vcpu_state);
+		if (!restart_selection(v, selected))
+			return;
+		v->restarts++;
+		TRACE("%s broke L1 (%s): booting a fresh L1 for the tests still to run (restart %u)",
+		      stage_name[open], format_end_name(v->end), v->restarts);
+		char line[VERDICT_REASON_MAX + 64];
+		snprintf(line, sizeof(line), "restart %u: %s failed, L1 booted again: %s", v->restarts,
+			 stage_name[open], v->end_reason);
+		verdict_add_log(v, line);
+		/* Per boot: how it ends, where it is. Decided results stay. */
+		v->end = RUN_NOT_STARTED;
+		v->end_reason[0] = v->vcpu_state[0] = '\0';
+		v->last_stage = -1;
+		for (int i = 0; i < NVM_STAGE_COUNT; i++)
+			v->stage[i].begun = false;
+		hostile = NULL;          /* a misbehaviour is acted out on the first boot only */
+	}
 }
 
 /*
@@ -323,6 +406,7 @@ int main(int argc, char **argv)
 	static struct output_target out[OPTIONS_OUTPUT_MAX];
 	unsigned int n_out = 0;
 	static char err[2 * PATH_MAX + 512];   /* a message names up to two paths in full */
+	static bool included[NVM_STAGE_COUNT];
 	struct timespec t0, t1;
 	const struct vendor_host *vh;
 	size_t img_len;
@@ -341,6 +425,19 @@ int main(int argc, char **argv)
 	if (o.help || o.version) {
 		snprintf(err, sizeof(err), "nestvmm %s\n", NESTVMM_VERSION);
 		return print_info(o.help ? options_usage : err, stdout_closed);
+	}
+	if (o.list) {
+		/* Rendered whole first, then written like --help: a failed write is said. */
+		char *text = NULL;
+		size_t len = 0;
+		FILE *mem = open_memstream(&text, &len);
+		if (!mem || list_tests(&o, mem) || fclose(mem)) {
+			free(text);
+			return usage_error("--list: out of memory");
+		}
+		code = print_info(text, stdout_closed);
+		free(text);
+		return code;
 	}
 	/* Bad input is found before anything runs: exit 2, nothing written. */
 	if (!(img = kernel_read(o.kernel, &img_len, err, sizeof(err))))
@@ -376,6 +473,11 @@ int main(int argc, char **argv)
 		vh = &vendor_host_amd;   /* unknown CPU vendor: host.nested says so */
 	verdict_init(&v, vh->arch);
 	host_probe_cpu("/", &v.host);
+	select_apply(&o.tests, vh->id, included);
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		v.stage[i].selected = included[i];
+	v.require = o.require;
+	v.verbose = o.verbose;
 	v.strict = o.strict;
 	/* --host-only: the host stages are the whole run; L1 and L2 are not selected. */
 	for (int i = 0; o.host_only && i < NVM_STAGE_COUNT; i++)

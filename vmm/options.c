@@ -40,18 +40,31 @@ const char options_usage[] =
 	"  --host-only             only the host checks, no L1 booted: the diagnosis (outer\n"
 	"                          hypervisor, firmware, KVM module, each missing piece with\n"
 	"                          its remedy) in milliseconds, for CI preflight\n"
-	"  --strict                missing host support fails instead of being skipped\n"
+	"  --list                  list the tests (name, level, vendor, requirements, purpose)\n"
+	"                          as text, or as JSON with --format json; nothing is run\n"
+	"  --tests PATTERN[,...]   run only these tests: globs on the names --list shows,\n"
+	"                          \"-PATTERN\" excludes (e.g. 'l2.*,-l2.bench.*'); repeatable.\n"
+	"                          Tests not selected are absent from the verdict; the tests\n"
+	"                          a selected one needs always run\n"
+	"  --require FEATURE[,...] a test skipped because the L0 lacks one of these features\n"
+	"                          fails instead (features: --list shows them)\n"
+	"  --strict                missing host support and missing L0 features fail instead\n"
+	"                          of being skipped\n"
+	"  --verbose               text format: details of passing tests too\n"
 	"  --iterations N          L2 round trips to measure, 1-1000 (default: 32)\n"
 	"  --trace                 narrate every step on standard error\n"
 	"  --kvm-device PATH       KVM device (default: /dev/kvm)\n"
 	"  --hostile MODE          make L1 misbehave (robustness tests): spin triple-fault\n"
 	"                          garbage flood dup-stage bad-stage no-done mmio bad-insn\n"
-	"                          cr4-osxsave\n"
+	"                          cr4-osxsave crash-in-test hang-in-test (the last two in\n"
+	"                          the first l2 test)\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every stage passed; 1 a stage failed; 2 usage error or bad input;\n"
 	"3 an output could not be written after the run (named on standard error);\n"
-	"4 nothing failed but a stage was skipped (e.g. the host offers no nesting);\n"
+	"4 nothing failed but a stage was skipped (e.g. the host offers no nesting); a test\n"
+	"skipped as \"unsupported\" (the L0 lacks a feature it requires) counts as passed\n"
+	"unless --strict or --require names the feature;\n"
 	"129/130/142/143 interrupted by SIGHUP/SIGINT/SIGALRM/SIGTERM (the verdict so far\n"
 	"is still written).\n"
 	"With --bisect: 0, 1 or 125 as above.\n";
@@ -59,7 +72,7 @@ const char options_usage[] =
 enum {
 	OPT_ARCH = 256, OPT_KERNEL, OPT_FORMAT, OPT_OUTPUT, OPT_TIMEOUT, OPT_MEM, OPT_CPU,
 	OPT_HIDE_HV, OPT_STRICT, OPT_ITERATIONS, OPT_TRACE, OPT_KVM, OPT_HOSTILE, OPT_HELP, OPT_VERSION,
-	OPT_BISECT, OPT_HOST_ONLY,
+	OPT_BISECT, OPT_HOST_ONLY, OPT_LIST, OPT_TESTS, OPT_REQUIRE, OPT_VERBOSE,
 };
 
 static const struct option long_opts[] = {
@@ -78,6 +91,10 @@ static const struct option long_opts[] = {
 	{ "trace", no_argument, 0, OPT_TRACE },
 	{ "kvm-device", required_argument, 0, OPT_KVM },
 	{ "hostile", required_argument, 0, OPT_HOSTILE },
+	{ "list", no_argument, 0, OPT_LIST },
+	{ "tests", required_argument, 0, OPT_TESTS },
+	{ "require", required_argument, 0, OPT_REQUIRE },
+	{ "verbose", no_argument, 0, OPT_VERBOSE },
 	{ "help", no_argument, 0, OPT_HELP },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ 0, 0, 0, 0 },
@@ -85,7 +102,7 @@ static const struct option long_opts[] = {
 
 static const char *const hostile_modes[] = {
 	"spin", "triple-fault", "garbage", "flood", "dup-stage", "bad-stage", "no-done", "mmio",
-	"bad-insn", "cr4-osxsave", NULL,
+	"bad-insn", "cr4-osxsave", "crash-in-test", "hang-in-test", NULL,
 };
 
 /* A whole decimal number in [min, max]: no sign, no suffix, no overflow. */
@@ -219,6 +236,20 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 				snprintf(err, errlen, "--hostile: unknown mode \"%s\"", optarg);
 				return -1;
 			}
+			break;
+		case OPT_LIST:
+			o->list = true;
+			break;
+		case OPT_TESTS:
+			if (select_parse(&o->tests, optarg, err, errlen))
+				return -1;
+			break;
+		case OPT_REQUIRE:
+			if (select_parse_features(optarg, &o->require, err, errlen))
+				return -1;
+			break;
+		case OPT_VERBOSE:
+			o->verbose = true;
 			break;
 		case OPT_HELP:
 			o->help = true;

@@ -10,6 +10,7 @@
 #include "bisect.h"              /* --bisect picks the exit code with it */
 #include "cpuid_table.h"
 #include "format.h"
+#include "select.h"
 
 #define OPTIONS_OUTPUT_MAX 8
 
@@ -33,6 +34,10 @@ struct options {
 	bool bisect;                    /* exit 0/1/125 for git bisect run (bisect.h) */
 	bool host_only;                 /* only the host stages: no VM, no L1 */
 	bool help, version;
+	bool list;                      /* --list: print the registry, run nothing */
+	bool verbose;                   /* text: details of passing tests too */
+	struct selection tests;         /* --tests patterns */
+	uint32_t require;               /* --require: NVM_REQ() bits that must not be missing */
 	const char *hostile;            /* tests: L1 misbehaves this way */
 	struct cpuid_overrides cpu;
 };

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <sys/ioctl.h>
 #include <sys/time.h>
+#include <time.h>
 
 #include "channel.h"
 #include "nestvmm/x86.h"
@@ -104,6 +105,22 @@ static bool protocol_allows(struct run_ctx *c, const struct chan_msg *m)
 	return false;
 }
 
+static double now(void)
+{
+	struct timespec t;
+
+	clock_gettime(CLOCK_MONOTONIC, &t);
+	return (double)t.tv_sec + (double)t.tv_nsec / 1e9;
+}
+
+/* Each test has the whole --timeout: the timer starts again at every begin. */
+static void timer_arm(unsigned int seconds)
+{
+	struct itimerval timer = { .it_value = { .tv_sec = seconds } };
+
+	setitimer(ITIMER_REAL, &timer, NULL);
+}
+
 /* Apply one decoded message; false when it ends the run. */
 static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 {
@@ -119,15 +136,19 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		return true;
 	case NVM_MSG_STAGE_BEGIN:
 		if (!is_l1_stage(m->arg) || c->open_stage >= 0 || v->stage[m->arg].begun ||
-		    (int)m->arg <= v->last_stage) {
+		    (int)m->arg <= v->last_stage || !v->stage[m->arg].selected) {
 			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol: began stage %u (%s) %s",
 			    m->arg, is_l1_stage(m->arg) ? stage_name[m->arg] : "no such stage",
 			    !is_l1_stage(m->arg) ? "that does not exist" :
-			    c->open_stage >= 0 ? "while another was open" : "twice or out of order");
+			    c->open_stage >= 0 ? "while another was open" :
+			    !v->stage[m->arg].selected ? "that this run did not select" :
+			    "twice or out of order");
 			return false;
 		}
 		v->stage[m->arg].begun = true;
+		v->stage[m->arg].begun_at = now();
 		c->open_stage = v->last_stage = (int)m->arg;
+		timer_arm(c->timeout_s);
 		TRACE("L1 began stage %s", stage_name[m->arg]);
 		return true;
 	case NVM_MSG_STAGE_END:
@@ -136,7 +157,24 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 			    "%lu, but the open stage is %d", m->arg, m->val[0], c->open_stage);
 			return false;
 		}
+		/* val[1]: the missing features of an "unsupported" skip, and only of a skip. */
+		if (m->val[1] >> NVM_FEATURE_COUNT || (m->val[1] && m->val[0] != NVM_SKIP)) {
+			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol: ended stage %s with status "
+			    "%lu and unsupported-feature mask 0x%lx (only a skip names missing features, "
+			    "of %d known)", stage_name[m->arg], m->val[0], m->val[1], NVM_FEATURE_COUNT);
+			return false;
+		}
+		/*
+		 * A prerequisite run again after a restart keeps its first result,
+		 * unless it did not pass this time: then that is what counts.
+		 */
+		if (v->stage[m->arg].status != NVM_PENDING && m->val[0] == NVM_PASS) {
+			c->open_stage = -1;
+			return true;
+		}
 		verdict_set(v, m->arg, (enum nvm_status)m->val[0], m->str[0], m->str[1]);
+		v->stage[m->arg].unsupported = (uint32_t)m->val[1];
+		v->stage[m->arg].seconds = now() - v->stage[m->arg].begun_at;
 		c->open_stage = -1;
 		TRACE("L1 ended stage %s: %s: %s", stage_name[m->arg],
 		      status_name((enum nvm_status)m->val[0]), m->str[0]);
@@ -234,14 +272,13 @@ static bool handle_exit(struct run_ctx *c)
 
 void run_vcpu(struct run_ctx *c)
 {
-	struct itimerval timer = { .it_value = { .tv_sec = c->timeout_s } };
 	char err[KVM_ERR_MAX];
 
 	c->open_stage = -1;
 	signal_run = c->vm->run;
 	if (signal_caught)                      /* a signal before we got here */
 		c->vm->run->immediate_exit = 1;
-	setitimer(ITIMER_REAL, &timer, NULL);
+	timer_arm(c->timeout_s);
 	for (;;) {
 		if (kvm_ioctl(c->vm->vcpu_fd, KVM_RUN, 0, "KVM_RUN", err) < 0) {
 			if (errno == EINTR && signal_caught == SIGALRM && alarm_is_timer) {
@@ -261,7 +298,6 @@ void run_vcpu(struct run_ctx *c)
 		if (!handle_exit(c))
 			break;
 	}
-	timer.it_value.tv_sec = 0;
-	setitimer(ITIMER_REAL, &timer, NULL);
+	timer_arm(0);
 	signal_run = NULL;
 }

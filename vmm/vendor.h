@@ -14,6 +14,7 @@
 
 struct vendor_host {
 	const char *arch;              /* --arch name: "amd" / "intel" */
+	int id;                        /* NVM_AMD / NVM_INTEL: the registry's vendor column */
 	const char *cpu_vendor;        /* CPUID.0 signature: "AuthenticAMD" */
 	const char *virt;              /* "SVM" / "VMX" */
 	const char *module;            /* KVM module: "kvm_amd" */

@@ -6,19 +6,45 @@
 
 #include "verdict.h"
 
+/* The registry (nestvmm/stages.h), as tables the VMM indexes by id. */
 const char *const stage_name[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) name,
+#define X(id, name, level, vendor, needs, requires, purpose) name,
 	NVM_STAGES(X)
 #undef X
 };
 const char *const stage_level[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) level,
+#define X(id, name, level, vendor, needs, requires, purpose) level,
 	NVM_STAGES(X)
 #undef X
 };
 const int stage_needs[NVM_STAGE_COUNT] = {
-#define X(id, name, level, needs) needs,
+#define X(id, name, level, vendor, needs, requires, purpose) needs,
 	NVM_STAGES(X)
+#undef X
+};
+const int stage_vendor[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) vendor,
+	NVM_STAGES(X)
+#undef X
+};
+const uint32_t stage_requires[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) requires,
+	NVM_STAGES(X)
+#undef X
+};
+const char *const stage_purpose[NVM_STAGE_COUNT] = {
+#define X(id, name, level, vendor, needs, requires, purpose) purpose,
+	NVM_STAGES(X)
+#undef X
+};
+const char *const feature_name[NVM_FEATURE_COUNT] = {
+#define X(id, name, what) name,
+	NVM_FEATURES(X)
+#undef X
+};
+const char *const feature_what[NVM_FEATURE_COUNT] = {
+#define X(id, name, what) what,
+	NVM_FEATURES(X)
 #undef X
 };
 
@@ -89,6 +115,8 @@ static bool run_broke(const struct verdict *v)
 	return v->end != RUN_DONE && v->end != RUN_NOT_STARTED;
 }
 
+static void verdict_require(struct verdict *v);
+
 void verdict_finish(struct verdict *v)
 {
 	bool blamed = false;
@@ -97,11 +125,11 @@ void verdict_finish(struct verdict *v)
 		struct stage *s = &v->stage[i];
 		int need = stage_needs[i];
 
-		if (s->status != NVM_PENDING)
+		if (s->status != NVM_PENDING || !s->selected)
 			continue;
-		if (!s->selected) {
-			verdict_set(v, i, NVM_SKIP, "not selected for this run", NULL);
-		} else if (need != NVM_STAGE_NONE && v->stage[need].status != NVM_PASS) {
+		if (need != NVM_STAGE_NONE && v->stage[need].status != NVM_PASS) {
+			/* Blocked by an unsupported feature is itself unsupported, not "cannot test". */
+			s->unsupported = v->stage[need].unsupported;
 			/* Name the direct prerequisite, and the root cause once, not a chain. */
 			int root = need;
 			while (v->stage[root].blocked_by >= 0)
@@ -141,6 +169,23 @@ void verdict_finish(struct verdict *v)
 		verdict_setf(v, v->last_stage, NVM_FAIL, "L1 broke after this stage: %s", v->end_reason);
 		snprintf(s->details, sizeof(s->details), "%s\n%s", was, v->vcpu_state);
 	}
+	verdict_require(v);
+}
+
+/* --strict / --require: a skip for a missing L0 feature the user insists on fails. */
+static void verdict_require(struct verdict *v)
+{
+	uint32_t insist = v->strict ? ~0u : v->require;
+
+	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
+		struct stage *s = &v->stage[i];
+		char was[VERDICT_REASON_MAX];
+
+		if (!s->selected || s->status != NVM_SKIP || !(s->unsupported & insist))
+			continue;
+		snprintf(was, sizeof(was), "%s", s->reason);
+		verdict_setf(v, i, NVM_FAIL, "required by %s: %s", v->strict ? "--strict" : "--require", was);
+	}
 }
 
 int verdict_exit_code(const struct verdict *v)
@@ -150,7 +195,7 @@ int verdict_exit_code(const struct verdict *v)
 	for (int i = 0; i < NVM_STAGE_COUNT; i++) {
 		if (v->stage[i].status == NVM_FAIL)
 			return EXIT_FAIL;
-		if (v->stage[i].status == NVM_SKIP && v->stage[i].selected)
+		if (v->stage[i].status == NVM_SKIP && v->stage[i].selected && !v->stage[i].unsupported)
 			skipped = true;
 	}
 	return skipped ? EXIT_SKIP : EXIT_PASS;

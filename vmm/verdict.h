@@ -24,7 +24,10 @@
 
 struct stage {
 	enum nvm_status status;
-	bool selected;                  /* asked for by this run */
+	bool selected;                  /* in this run (select.h); the rest are absent from the verdict */
+	uint32_t unsupported;           /* skipped: the L0 lacks these NVM_REQ() features */
+	double seconds;                 /* from L1's begin to its end of this stage */
+	double begun_at;                /* monotonic seconds at the begin (run.c) */
 	bool begun;                     /* L1 said it started it */
 	int blocked_by;                 /* root stage that kept this one from running, or -1 */
 	char reason[VERDICT_REASON_MAX];
@@ -83,7 +86,10 @@ struct verdict {
 	char vcpu_state[1024];                /* registers when it ended abnormally */
 	int last_stage;                       /* last stage L1 began, or -1 */
 	int signal;                           /* the signal that interrupted the run */
+	unsigned int restarts;                /* fresh L1 boots after a test broke L1 */
 	bool strict;                          /* skips for missing host support fail */
+	uint32_t require;                     /* --require: unsupported skips of these fail */
+	bool verbose;                         /* text: passing tests' details too */
 	char *log[VERDICT_LOG_MAX];           /* L1's log lines (owned) */
 	unsigned int n_log, n_log_dropped;
 	double seconds;                       /* wall time of the run */
@@ -93,6 +99,11 @@ struct verdict {
 extern const char *const stage_name[NVM_STAGE_COUNT];
 extern const char *const stage_level[NVM_STAGE_COUNT];
 extern const int stage_needs[NVM_STAGE_COUNT];
+extern const int stage_vendor[NVM_STAGE_COUNT];          /* NVM_ANY / NVM_AMD / NVM_INTEL */
+extern const uint32_t stage_requires[NVM_STAGE_COUNT];   /* NVM_REQ() mask */
+extern const char *const stage_purpose[NVM_STAGE_COUNT];
+extern const char *const feature_name[NVM_FEATURE_COUNT];
+extern const char *const feature_what[NVM_FEATURE_COUNT];
 const char *status_name(enum nvm_status s);
 
 void verdict_init(struct verdict *v, const char *arch);
@@ -109,7 +120,11 @@ void verdict_add_log(struct verdict *v, const char *line);
  * ended), and fail the stage that was in progress when the run broke.
  */
 void verdict_finish(struct verdict *v);
-/* 0 all passed, 1 a stage failed, 4 nothing failed but a stage was skipped. */
+/*
+ * 0 all passed, 1 a stage failed, 4 nothing failed but a stage was skipped;
+ * a skip for an unsupported L0 feature counts as passed (verdict_finish has
+ * already turned it into a failure under --strict or --require).
+ */
 int verdict_exit_code(const struct verdict *v);
 
 /* Exit codes (documented in README and the man page). */

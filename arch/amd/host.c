@@ -4,6 +4,7 @@
  * CPUID Fn8000_0001 ECX[2] and Fn8000_000A), and what the report calls things.
  */
 #include "nestvmm/x86.h"
+#include "nestvmm/stages.h"
 #include "vendor.h"
 
 static const struct cpuid_feature amd_features[] = {
@@ -60,6 +61,7 @@ static const char *const svm_fw_log[] = { "SVM disabled (by BIOS) in MSR_VM_CR",
 
 const struct vendor_host vendor_host_amd = {
 	.arch = "amd",
+	.id = NVM_AMD,
 	.cpu_vendor = "AuthenticAMD",
 	.virt = "SVM",
 	.module = "kvm_amd",

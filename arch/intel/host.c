@@ -4,6 +4,7 @@
  * CPUID.1:ECX[5]); the VMX capabilities themselves are MSRs KVM emulates.
  */
 #include "nestvmm/x86.h"
+#include "nestvmm/stages.h"
 #include "vendor.h"
 
 static const struct cpuid_feature intel_features[] = {
@@ -55,6 +56,7 @@ static const char *const vmx_fw_log[] = {
 
 const struct vendor_host vendor_host_intel = {
 	.arch = "intel",
+	.id = NVM_INTEL,
 	.cpu_vendor = "GenuineIntel",
 	.virt = "VMX",
 	.module = "kvm_intel",

@@ -48,7 +48,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memset(&run, 0, sizeof(run));
 	run.mem_size = h.mem_size;
 	run.vendor = vendor;
-	run.stage_mask = h.stage_mask;
+	/* The selection: one bit per stage from the header word, repeated past 32. */
+	static bool selected[NVM_STAGE_COUNT];
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		selected[i] = h.stage_mask & (1u << (i % 32));
+	run.selected = selected;
 	run.iterations = h.iterations;
 	run.trace = h.trace;
 	run.hostile = (h.flags & 1) ? hostile : NULL;

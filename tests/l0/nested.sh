@@ -17,6 +17,10 @@ if [ "$vendor" = amd ]; then
 	runs=(--nested 1 --run "--arch amd $json"
 	      --run "--arch amd --cpu -npt $json"
 	      --run "--arch amd --trace $json"
+	      --run "--arch amd --hostile crash-in-test $json"
+	      --run "--arch amd --hostile hang-in-test --timeout 3 $json"
+	      --run "--arch amd --tests l2.run $json"
+	      --run "--arch amd --cpu -npt --require nested-paging $json"
 	      --nested 0 --run "--arch amd $json"
 	      --run "--arch amd --cpu +svm $json"
 	      --run "--arch amd --strict $json"
@@ -29,6 +33,8 @@ else
 	json="$json --timeout 120"
 	runs=(--nested 1 --run "--arch intel $json"
 	      --run "--arch intel --trace --iterations 4 $json"
+	      --run "--arch intel --hostile crash-in-test --iterations 4 $json"
+	      --run "--arch intel --tests l2.run $json"
 	      --nested 0 --run "--arch intel $json"
 	      --run "--arch intel --cpu +vmx $json"
 	      --run "--arch intel --strict $json"
@@ -57,31 +63,69 @@ use_run() {
 
 all_pass() { jq -e 'all(.stages[]; .status == "pass")' "$out" >/dev/null || fail "not every stage passed"; }
 cycles_reported() {
-	jq -e --arg s "$1" '.stages[] | select(.name == $s) | .details | test("min/median/max|cycles")' \
+	jq -e --arg s "$1" '.stages[] | select(.name == $s) | .details |
+		test("round_trip_cycles min=[0-9]+ median=[0-9]+ max=[0-9]+")' \
 		"$out" >/dev/null || fail "$1 reports no round-trip cycles"
+}
+names_are() {
+	local got
+	got=$(jq -r '[.stages[].name] | join(" ")' "$out")
+	[ "$got" = "$*" ] || fail "stages in the verdict: got '$got', want '$*'"
+}
+restarts_are() {
+	local got
+	got=$(jq -r '.run.restarts' "$out")
+	[ "$got" = "$1" ] || fail "run.restarts: got '$got', want '$1'"
 }
 
 test_1_nested_on_every_stage_passes() {
 	use_run 1 && expect_rc 0 && all_pass && expect_reason host.nested "offers $virt" &&
-	cycles_reported l2.run && cycles_reported l2.nested-paging
+	cycles_reported l2.bench.round-trip
+}
+
+# A test that crashes L1 fails with the cause; a fresh L1 runs the rest, which pass.
+expect_crash_recovered() {
+	use_run "$1" && expect_rc 1 && expect_stage l2.run fail &&
+	expect_reason l2.run "#UD.*in l2.run" && expect_stage l2.nested-paging pass &&
+	expect_stage l2.bench.round-trip pass && restarts_are 1
+}
+# --tests: what is not selected is absent; prerequisites run.
+expect_only_l2_run() {
+	use_run "$1" && expect_rc 0 && all_pass &&
+	names_are host.kvm host.nested l1.boot l1.cpuid l1.enable l2.run
 }
 
 if [ "$vendor" = amd ]; then
-test_2_without_npt_nested_paging_is_skipped() {
-	use_run 2 && expect_rc 4 && expect_stage l2.run pass &&
-	expect_stage l2.nested-paging skip && expect_reason l2.nested-paging "NP"
+test_2_without_npt_nested_paging_is_unsupported_and_neutral() {
+	use_run 2 && expect_rc 0 && expect_stage l2.run pass &&
+	expect_stage l2.nested-paging skip && expect_reason l2.nested-paging "unsupported.*nested-paging" &&
+	{ jq -e '.stages[] | select(.name == "l2.nested-paging") | .unsupported == ["nested-paging"]' \
+		"$out" >/dev/null || fail "l2.nested-paging: unsupported is not [nested-paging]"; }
 }
 test_3_trace_narrates_vmrun() {
 	use_run 3 && expect_rc 0 && expect_err "^\[l1\].*VMRUN" && expect_err "VMEXIT_VMMCALL" &&
 	expect_err "VMEXIT_NPF"
 }
-off=4
+test_3a_crash_in_a_test_costs_one_reboot() { expect_crash_recovered 4; }
+test_3b_hang_in_a_test_times_out_alone() {
+	use_run 5 && expect_rc 1 && expect_stage l2.run fail &&
+	expect_reason l2.run "timed out after 3 s in l2.run" && expect_stage l2.nested-paging pass &&
+	expect_stage l2.bench.round-trip pass && restarts_are 1
+}
+test_3c_tests_selects_with_prerequisites() { expect_only_l2_run 6; }
+test_3d_require_makes_a_missing_feature_fail() {
+	use_run 7 && expect_rc 1 && expect_stage l2.nested-paging fail &&
+	expect_reason l2.nested-paging "required by --require: unsupported"
+}
+off=8
 else
 test_2_trace_narrates_vmlaunch() {
 	use_run 2 && expect_rc 0 && expect_err "^\[l1\].*VMLAUNCH" && expect_err "VMCALL" &&
 	expect_err "EPT"
 }
-off=3
+test_2a_crash_in_a_test_costs_one_reboot() { expect_crash_recovered 3; }
+test_2b_tests_selects_with_prerequisites() { expect_only_l2_run 4; }
+off=5
 fi
 
 # The CPUID bit of the extension as L1 read it (l1.cpuid's "seen" lines).

@@ -10,10 +10,14 @@
 static uint8_t buf[65536];
 static char err[256];
 
+static bool all[NVM_STAGE_COUNT], only_boot[NVM_STAGE_COUNT];
+
 static struct fdt_run sample(void)
 {
+	for (int i = 0; i < NVM_STAGE_COUNT; i++)
+		all[i] = true;
 	struct fdt_run r = { .mem_size = 16ull << 20, .vendor = "intel", .iterations = 7,
-			     .trace = 1, .stage_mask = ~0u, .n_cpuid = 1,
+			     .trace = 1, .selected = all, .n_cpuid = 1,
 			     .cpuid = { { 1, 0, 0xa, 0xb, 0xc, 0xd } } };
 	return r;
 }
@@ -47,7 +51,8 @@ Test(devtree, stage_selection_is_honoured)
 	struct fdt_run r = sample();
 	int node;
 
-	r.stage_mask = 1u << NVM_STAGE_L1_BOOT;
+	only_boot[NVM_STAGE_L1_BOOT] = true;
+	r.selected = only_boot;
 	r.hostile = "spin";
 	cr_assert_eq(fdt_build(buf, sizeof(buf), &r, err, sizeof(err)), 0, "%s", err);
 	node = fdt_path_offset(buf, "/nestvmm");

@@ -59,17 +59,45 @@ Test(format, names_round_trip)
 Test(format, levels_follow_the_stage_list)
 {
 	struct level_span l[FORMAT_LEVELS_MAX];
-	int n = format_levels(l, FORMAT_LEVELS_MAX), total = 0;
+	int n, total = 0;
 
+	verdict_init(&v, "amd");
+	n = format_levels(&v, l, FORMAT_LEVELS_MAX);
 	cr_assert_eq(n, 3);
 	cr_assert_str_eq(l[0].name, "host");
 	cr_assert_str_eq(l[1].name, "l1");
 	cr_assert_str_eq(l[2].name, "l2");
 	for (int i = 0; i < n; i++) {
 		cr_assert_eq(l[i].first, total);
+		cr_assert_eq(l[i].end - l[i].first, l[i].count);
 		total += l[i].count;
 	}
 	cr_assert_eq(total, NVM_STAGE_COUNT);
+}
+
+Test(format, tests_not_in_the_run_are_absent)
+{
+	struct level_span l[FORMAT_LEVELS_MAX];
+
+	mixed();
+	for (int i = NVM_STAGE_L2_RUN; i < NVM_STAGE_COUNT; i++)
+		v.stage[i].selected = false;
+	v.stage[NVM_STAGE_L1_CPUID].selected = false;
+	cr_assert_eq(format_levels(&v, l, FORMAT_LEVELS_MAX), 2, "a level with nothing in the run is dropped");
+	cr_assert_eq(l[1].count, 2);
+	const char *s = render(FORMAT_KTAP);
+	cr_assert(!strncmp(s, "KTAP version 1\n1..2\n", 20), "%s", s);
+	cr_assert_null(strstr(s, "l1.cpuid"), "%s", s);
+	cr_assert_null(strstr(s, "l2."), "%s", s);
+	cr_assert(strstr(s, "\n  not ok 2 l1.enable\n"), "numbered within the run: %s", s);
+	s = render(FORMAT_JSON);
+	cr_assert_null(strstr(s, "l1.cpuid"), "%s", s);
+	s = render(FORMAT_JUNIT);
+	cr_assert_null(strstr(s, "l1.cpuid"), "%s", s);
+	cr_assert(strstr(s, "<testsuites name=\"nestvmm\" tests=\"4\""), "%s", s);
+	s = render(FORMAT_TEXT);
+	cr_assert_null(strstr(s, "l1.cpuid"), "%s", s);
+	cr_assert_null(strstr(s, "\nl2:"), "%s", s);
 }
 
 Test(format, ktap_layout)
@@ -131,9 +159,9 @@ Test(format, junit_layout)
 	const char *s = render(FORMAT_JUNIT);
 
 	cr_assert(!strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nestvmm\" "
-			   "tests=\"7\" failures=\"1\" errors=\"0\" skipped=\"2\"", 110), "%s", s);
+			   "tests=\"8\" failures=\"1\" errors=\"0\" skipped=\"3\"", 110), "%s", s);
 	cr_assert(strstr(s, "<testsuite name=\"l1\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\""));
-	cr_assert(strstr(s, "<testcase name=\"l1.enable\" classname=\"nestvmm.l1\" time=\"0\">\n"
+	cr_assert(strstr(s, "<testcase name=\"l1.enable\" classname=\"nestvmm.l1\" time=\"0.000000\">\n"
 			    "      <failure message=\"#GP on WRMSR EFER\" type=\"stage-failed\"/>\n"
 			    "      <system-out>#GP on WRMSR EFER\nRIP=0x1000\nEFER=0xd01</system-out>"),
 		  "%s", s);

@@ -5,6 +5,7 @@
  */
 #include "vendor.h"
 #include "svm_guest.h"
+#include "nested.h"
 
 #define VM_CR_SVMDIS (1u << 4)
 
@@ -57,6 +58,8 @@ static enum nvm_status svm_enable(struct stage_result *r)
 	wrmsr(MSR_VM_HSAVE_PA, gpa_of(svm_caps.hsave));
 	TRACE("L1 set VM_HSAVE_PA=0x%lx (host save area for VMRUN)", gpa_of(svm_caps.hsave));
 	stage_detail(r, "EFER=0x%lx VM_HSAVE_PA=0x%lx", rdmsr(MSR_EFER), gpa_of(svm_caps.hsave));
+	nested = &nested_ops_svm;
+	nested_features = svm_nested_features(svm_caps.features);
 	return stage_pass(r, "EFER.SVME=1 (SVM revision %u, %u ASIDs, NPT %s, NRIPS %s)",
 			  svm_caps.revision, svm_caps.nasid,
 			  svm_caps.features & CPUID_8000000A_EDX_NP ? "yes" : "no",
@@ -72,7 +75,7 @@ static void svm_disable(void)
 const struct vendor_guest vendor_guest_amd = {
 	.arch = "amd",
 	.virt = "SVM",
+	.id = NVM_AMD,
 	.enable = svm_enable,
-	.run_l2 = svm_run_l2,
 	.disable = svm_disable,
 };

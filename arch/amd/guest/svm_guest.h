@@ -11,6 +11,7 @@ struct svm_caps {
 };
 extern struct svm_caps svm_caps;
 
-enum nvm_status svm_run_l2(struct stage_result *r, bool nested_paging, unsigned int iterations);
+/* NVM_REQ() bits for what CPUID 8000000Ah:EDX offers (svm_nested.c). */
+u32 svm_nested_features(u32 edx);
 
 #endif

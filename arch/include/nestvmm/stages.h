@@ -1,27 +1,53 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * The stages of a run, in order. Both sides compile this list: L1 reports
- * stages by id, and the VMM uses the list to name them, to check that L1
- * reports each stage at most once and in order, and to mark the stages a
- * crashed or hung guest never reached.
+ * The test registry: every stage and test of a run, in order. Both sides
+ * compile this one list: L1 runs tests by id (its function is
+ * nvm_test_<ID>, in the test's own file), the VMM names them, selects them
+ * (--tests), lists them (--list), checks that L1 reports each at most once
+ * and in order, and marks the ones a crashed or hung guest never reached.
  *
- * X(id, name, level, needs): "needs" is the stage that must pass before this
- * one can run; a stage whose need did not pass is skipped, naming it.
+ * X(id, name, level, vendor, needs, requires, purpose)
+ *   name      l<level>.<area>.<what>: dashboards key on it, never rename one
+ *   vendor    NVM_ANY, NVM_AMD or NVM_INTEL: tests for the other vendor are
+ *             absent from the verdict
+ *   needs     the stage that must have passed first (NVM_STAGE_NONE: none)
+ *   requires  NVM_REQ() mask of optional L0 features (nestvmm/features.h);
+ *             missing ones make the test skip as "unsupported"
+ *
+ * Adding a test: one file (guest/tests/ for both vendors,
+ * arch/<vendor>/guest/tests/ for one) and one line here.
  */
 #ifndef NESTVMM_STAGES_H
 #define NESTVMM_STAGES_H
 
-#define NVM_STAGES(X)                                                         \
-	X(HOST_KVM,      "host.kvm",          "host", NVM_STAGE_NONE)         \
-	X(HOST_NESTED,   "host.nested",       "host", NVM_STAGE_HOST_KVM)     \
-	X(L1_BOOT,       "l1.boot",           "l1",   NVM_STAGE_HOST_KVM)     \
-	X(L1_CPUID,      "l1.cpuid",          "l1",   NVM_STAGE_L1_BOOT)      \
-	X(L1_ENABLE,     "l1.enable",         "l1",   NVM_STAGE_L1_CPUID)     \
-	X(L2_RUN,        "l2.run",            "l2",   NVM_STAGE_L1_ENABLE)    \
-	X(L2_NESTED_PAGING, "l2.nested-paging", "l2", NVM_STAGE_L1_ENABLE)
+#include "nestvmm/features.h"
+
+#define NVM_ANY   0
+#define NVM_AMD   1
+#define NVM_INTEL 2
+
+#define NVM_STAGES(X)                                                                          \
+	X(HOST_KVM,    "host.kvm",    "host", NVM_ANY, NVM_STAGE_NONE, NVM_REQ_NONE,              \
+	  "/dev/kvm opens, API version 12, the capabilities nestvmm uses")                          \
+	X(HOST_NESTED, "host.nested", "host", NVM_ANY, NVM_STAGE_HOST_KVM, NVM_REQ_NONE,          \
+	  "the host's KVM offers nested VMX/SVM: module, parameter, CPU flags, supported CPUID")    \
+	X(L1_BOOT,     "l1.boot",     "l1",   NVM_ANY, NVM_STAGE_HOST_KVM, NVM_REQ_NONE,          \
+	  "L1 runs in 64-bit mode on its own GDT/IDT and gets its exceptions")                     \
+	X(L1_CPUID,    "l1.cpuid",    "l1",   NVM_ANY, NVM_STAGE_L1_BOOT, NVM_REQ_NONE,           \
+	  "L1 sees exactly the CPUID values the VMM set")                                           \
+	X(L1_ENABLE,   "l1.enable",   "l1",   NVM_ANY, NVM_STAGE_L1_CPUID, NVM_REQ_NONE,          \
+	  "L1 turns VMX/SVM on (EFER.SVME / VMXON)")                                                \
+	X(L2_RUN,      "l2.run",      "l2",   NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,         \
+	  "L2 runs C code on its own stack and IDT, hypercalls to L1, GPRs survive each exit")     \
+	X(L2_NESTED_PAGING, "l2.nested-paging", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,               \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "L2 behind NPT/EPT: a write to an unmapped GPA exits with its address, L1 maps it, L2 retries") \
+	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
+	  NVM_REQ_NONE,                                                                             \
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
 
 enum nvm_stage {
-#define NVM_STAGE_ENUM(id, name, level, needs) NVM_STAGE_##id,
+#define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
 	NVM_STAGES(NVM_STAGE_ENUM)
 #undef NVM_STAGE_ENUM
 	NVM_STAGE_COUNT,

@@ -5,6 +5,7 @@
  */
 #include "vendor.h"
 #include "vmx_guest.h"
+#include "nested.h"
 
 struct vmx_caps vmx_caps;
 
@@ -168,6 +169,8 @@ static enum nvm_status vmx_enable(struct stage_result *r)
 		return stage_fail(r, "%s on VMXON", exception_name(o.fault.vector));
 	if (o.result != VMX_OK)
 		return stage_fail(r, "VMXON failed (%s)", vmx_result_name(o.result));
+	nested = &nested_ops_vmx;
+	nested_features = vmx_nested_features(&vmx_caps);
 	return stage_pass(r, "in VMX root operation (VMCS revision 0x%x)", vmx_caps.revision);
 }
 
@@ -194,7 +197,7 @@ static void vmx_disable(void)
 const struct vendor_guest vendor_guest_intel = {
 	.arch = "intel",
 	.virt = "VMX",
+	.id = NVM_INTEL,
 	.enable = vmx_enable,
-	.run_l2 = vmx_run_l2,
 	.disable = vmx_disable,
 };

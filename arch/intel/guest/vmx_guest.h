@@ -24,7 +24,8 @@ struct vmx_outcome { enum vmx_result result; struct fault fault; };
 const char *vmx_result_name(enum vmx_result res);
 
 struct vmx_outcome vmxon_safe(u64 region_gpa);
-enum nvm_status vmx_run_l2(struct stage_result *r, bool nested_paging, unsigned int iterations);
+/* NVM_REQ() bits for what the capability MSRs offer (vmx_nested.c). */
+u32 vmx_nested_features(const struct vmx_caps *c);
 
 /*
  * L2's general-purpose registers (all but RSP, which is in the VMCS):

@@ -1,0 +1,83 @@
+// SPDX-License-Identifier: MIT
+/*
+ * The vendor-neutral half of the nested API (guest/nested.h): what every
+ * test does with an exit, written once over the normalised struct l2_exit.
+ */
+#include "nested.h"
+
+const struct nested_ops *nested;
+u32 nested_features;
+
+const char *l2_exit_kind_name(enum l2_exit_kind k)
+{
+	static const char *const names[] = {
+		[L2_EXIT_HYPERCALL] = "hypercall", [L2_EXIT_EXCEPTION] = "exception",
+		[L2_EXIT_NPF] = "nested page fault", [L2_EXIT_IO] = "I/O",
+		[L2_EXIT_MSR] = "MSR access", [L2_EXIT_CPUID] = "CPUID", [L2_EXIT_HLT] = "HLT",
+		[L2_EXIT_INTR] = "interrupt", [L2_EXIT_SHUTDOWN] = "shutdown",
+		[L2_EXIT_INVALID] = "failed entry", [L2_EXIT_OTHER] = "other exit",
+	};
+	return (unsigned int)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
+}
+
+enum nvm_status nested_unexpected(struct l2_vcpu *vcpu, const struct l2_exit *x,
+				  const char *expected, struct stage_result *r)
+{
+	nested->describe(vcpu, r);
+	switch (x->kind) {
+	case L2_EXIT_INVALID:
+		return stage_fail(r, "expected %s, but the entry failed: %s (raw 0x%lx)", expected,
+				  x->why, x->raw);
+	case L2_EXIT_EXCEPTION:
+		return stage_fail(r, "expected %s, got %s in L2 at RIP=0x%lx (error code 0x%x%s), exit 0x%lx",
+				  expected, exception_name(x->vector), x->rip, x->error_code,
+				  x->has_error_code ? "" : ", none", x->raw);
+	case L2_EXIT_NPF:
+		return stage_fail(r, "expected %s, got a nested page fault at GPA 0x%lx, RIP=0x%lx "
+				  "(info 0x%lx), exit 0x%lx", expected, x->gpa, x->rip, x->info1, x->raw);
+	case L2_EXIT_HYPERCALL:
+		return stage_fail(r, "expected %s, got hypercall 0x%lx(0x%lx, 0x%lx, 0x%lx) at RIP=0x%lx",
+				  expected, x->hc.code, x->hc.arg0, x->hc.arg1, x->hc.arg2, x->rip);
+	default:
+		return stage_fail(r, "expected %s, got %s (exit 0x%lx) at L2 RIP=0x%lx, info 0x%lx/0x%lx",
+				  expected, l2_exit_kind_name(x->kind), x->raw, x->rip, x->info1, x->info2);
+	}
+}
+
+/* L2 reports its own failures by hypercall; turn those into the test's reason. */
+enum nvm_status nested_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct stage_result *r)
+{
+	if (nested->enter(vcpu, x, r) != NVM_PASS)
+		return NVM_FAIL;
+	if (x->kind != L2_EXIT_HYPERCALL)
+		return NVM_PASS;
+	if (x->hc.code == L2_HC_FAIL) {
+		const struct l2_report *rep = (const struct l2_report *)(uintptr_t)x->hc.arg0;
+		/* L2 is ours, but its pointer is still checked before L1 follows it. */
+		if (x->hc.arg0 < 4096 || x->hc.arg0 + sizeof(*rep) > l1_mem_size())
+			return stage_fail(r, "L2 reported a failure with a bad report pointer 0x%lx",
+					  x->hc.arg0);
+		return stage_fail(r, "L2 assertion failed at %s:%u: %.160s",
+				  rep->file ? rep->file : "?", rep->line, rep->msg);
+	}
+	if (x->hc.code == L2_HC_EXCEPTION) {
+		nested->describe(vcpu, r);
+		return stage_fail(r, "L2 took %s (vector %lu, error code 0x%lx) at RIP=0x%lx "
+				  "through its own IDT", exception_name((u8)x->hc.arg0), x->hc.arg0,
+				  x->hc.arg1, x->hc.arg2);
+	}
+	return NVM_PASS;
+}
+
+enum nvm_status nested_run_to_done(struct l2_vcpu *vcpu, struct stage_result *r)
+{
+	struct l2_exit x;
+
+	if (nested_enter(vcpu, &x, r) != NVM_PASS)
+		return NVM_FAIL;
+	if (x.kind != L2_EXIT_HYPERCALL || x.hc.code != L2_HC_DONE)
+		return nested_unexpected(vcpu, &x, "L2's DONE hypercall", r);
+	if (x.hc.arg0)
+		return stage_fail(r, "L2 finished with result 0x%lx, expected 0", x.hc.arg0);
+	return NVM_PASS;
+}
