@@ -42,7 +42,7 @@ const char options_usage[] =
 	"  --kvm-device PATH       KVM device (default: /dev/kvm)\n"
 	"  --hostile MODE          make L1 misbehave (robustness tests): spin triple-fault\n"
 	"                          garbage flood dup-stage bad-stage no-done mmio bad-insn\n"
-	"                          cr4-osxsave\n"
+	"                          toggle-apic\n"
 	"  --help, --version\n"
 	"\n"
 	"Exit status: 0 every stage passed; 1 a stage failed; 2 usage error or bad input;\n"
@@ -78,7 +78,7 @@ static const struct option long_opts[] = {
 
 static const char *const hostile_modes[] = {
 	"spin", "triple-fault", "garbage", "flood", "dup-stage", "bad-stage", "no-done", "mmio",
-	"bad-insn", "cr4-osxsave", NULL,
+	"bad-insn", "toggle-apic", NULL,
 };
 
 /* A whole decimal number in [min, max]: no sign, no suffix, no overflow. */
