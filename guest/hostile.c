@@ -48,18 +48,20 @@ void hostile_act(const char *mode)
 	} else if (!strcmp(mode, "mmio")) {
 		/* Mapped by the boot page tables, but no RAM behind it. */
 		*(volatile u32 *)(uintptr_t)0xd0000000u = 0x12345678;
-	} else if (!strcmp(mode, "cr4-osxsave")) {
+	} else if (!strcmp(mode, "toggle-apic")) {
 		/*
-		 * CPUID.1:ECX.OSXSAVE[27] mirrors CR4.OSXSAVE (SDM vol. 2A,
-		 * CPUID): once set, what L1 sees differs from the VMM's table
-		 * (read back while CR4.OSXSAVE was 0), and l1.cpuid must fail.
+		 * CPUID.1:EDX.APIC[9] mirrors IA32_APIC_BASE.EN (SDM vol. 3A,
+		 * "Enabling or Disabling the Local APIC"): flipping EN (xAPIC
+		 * to disabled, or back) makes what L1 sees differ from the
+		 * VMM's table, read back before, and l1.cpuid must fail.
 		 */
-		u32 r[4];
-		cpuid(CPUID_LEAF_FEATURES, 0, r);
-		GUEST_ASSERT(r[2] & CPUID_1_ECX_XSAVE, "cr4-osxsave: CPUID.1:ECX.XSAVE[26] is 0");
-		struct fault f = write_cr4_safe(read_cr4() | CR4_OSXSAVE);
-		GUEST_ASSERT(!f.faulted, "cr4-osxsave: setting CR4.OSXSAVE raised %s",
+		u64 base;
+		struct fault f = rdmsr_safe(MSR_IA32_APIC_BASE, &base);
+		GUEST_ASSERT(!f.faulted, "toggle-apic: RDMSR IA32_APIC_BASE raised %s",
 			     exception_name(f.vector));
+		f = wrmsr_safe(MSR_IA32_APIC_BASE, base ^ APIC_BASE_EN);
+		GUEST_ASSERT(!f.faulted, "toggle-apic: WRMSR IA32_APIC_BASE=0x%lx raised %s",
+			     base ^ APIC_BASE_EN, exception_name(f.vector));
 	} else if (!strcmp(mode, "bad-insn")) {
 		/* RDTSCP: some L0s cannot emulate it and stop the vCPU. */
 		__asm__ volatile("rdtscp" ::: "rax", "rdx", "rcx");

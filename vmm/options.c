@@ -56,7 +56,7 @@ const char options_usage[] =
 	"  --kvm-device PATH       KVM device (default: /dev/kvm)\n"
 	"  --hostile MODE          make L1 misbehave (robustness tests): spin triple-fault\n"
 	"                          garbage flood dup-stage bad-stage no-done mmio bad-insn\n"
-	"                          cr4-osxsave crash-in-test hang-in-test (the last two in\n"
+	"                          toggle-apic crash-in-test hang-in-test (the last two in\n"
 	"                          the first l2 test)\n"
 	"  --help, --version\n"
 	"\n"
@@ -102,7 +102,7 @@ static const struct option long_opts[] = {
 
 static const char *const hostile_modes[] = {
 	"spin", "triple-fault", "garbage", "flood", "dup-stage", "bad-stage", "no-done", "mmio",
-	"bad-insn", "cr4-osxsave", "crash-in-test", "hang-in-test", NULL,
+	"bad-insn", "toggle-apic", "crash-in-test", "hang-in-test", NULL,
 };
 
 /* A whole decimal number in [min, max]: no sign, no suffix, no overflow. */

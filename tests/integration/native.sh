@@ -65,15 +65,19 @@ test_cpuid_overrides_reach_l1() {
 	expect_err "x2apic: CPUID.1H.0:ECX\[21\] cleared"
 }
 
-# L1 sets CR4.OSXSAVE, which CPUID.1:ECX[27] mirrors: what it sees then differs
-# from the VMM's table, and l1.cpuid must say so (and what differs).
+# L1 flips IA32_APIC_BASE.EN, which CPUID.1:EDX[9] mirrors: what it sees then
+# differs from the VMM's table, and l1.cpuid must say so (and what differs).
 test_l1_cpuid_fails_when_l1_sees_other_values() {
-	nv --format json --hostile cr4-osxsave
+	local apic
+	nv --format json
+	apic=$(seen 1 EDX) || { fail "no 'seen CPUID.1H.0' line in a plain run"; return 1; }
+	nv --format json --hostile toggle-apic
 	expect_rc 1 && expect_stage l1.cpuid fail &&
 	expect_reason l1.cpuid "1 CPUID register\(s\) differ from the VMM's table" &&
-	expect_seen_bit 1 ECX 27 1 && expect_stage l1.enable skip && expect_reason l1.enable "needs l1.cpuid"
-	jq -e '.stages[] | select(.name == "l1.cpuid") | .details | test("CPUID.1H.0:ECX=0x[0-9a-f]+ expected")' \
-		"$out" >/dev/null || fail "l1.cpuid's details do not name CPUID.1H.0:ECX"
+	expect_seen_bit 1 EDX 9 $(( ((apic >> 9) & 1) ^ 1 )) &&
+	expect_stage l1.enable skip && expect_reason l1.enable "needs l1.cpuid"
+	jq -e '.stages[] | select(.name == "l1.cpuid") | .details | test("CPUID.1H.0:EDX=0x[0-9a-f]+ expected")' \
+		"$out" >/dev/null || fail "l1.cpuid's details do not name CPUID.1H.0:EDX"
 }
 
 test_json_to_output_file() {

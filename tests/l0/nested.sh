@@ -26,7 +26,7 @@ if [ "$vendor" = amd ]; then
 	      --run "--arch amd --strict $json"
 	      --run "--arch amd --hide-hypervisor $json"
 	      --run "--arch amd --cpu -x2apic $json"
-	      --run "--arch amd --hostile cr4-osxsave $json")
+	      --run "--arch amd --hostile toggle-apic $json")
 else
 	# Bochs runs L1 and L2 slowly: give each nestvmm run room.
 	l0=scripts/l0/bochs-intel.sh virt=VMX module=kvm_intel flag=vmx
@@ -40,7 +40,7 @@ else
 	      --run "--arch intel --strict $json"
 	      --run "--arch intel --hide-hypervisor $json"
 	      --run "--arch intel --cpu -x2apic $json"
-	      --run "--arch intel --hostile cr4-osxsave $json")
+	      --run "--arch intel --hostile toggle-apic $json")
 fi
 
 echo "booting $kernel under $l0 with ${#runs[@]} arguments of runs..."
@@ -164,11 +164,14 @@ test_8_cpu_override_is_what_l1_sees() {
 	use_run $((off + 4)) && expect_rc 4 && expect_stage l1.cpuid pass && expect_seen_bit 1 ECX 21 0
 }
 
-# L1 sets CR4.OSXSAVE, which CPUID.1:ECX[27] mirrors: l1.cpuid must fail.
+# L1 flips IA32_APIC_BASE.EN, which CPUID.1:EDX[9] mirrors: l1.cpuid must
+# fail, and L1 saw the bit opposite to the plain run's.
 test_9_l1_cpuid_fails_when_l1_sees_other_values() {
+	local apic
+	use_run $off && apic=$(seen 1 EDX) || { fail "no 'seen CPUID.1H.0' line in run $off"; return 1; }
 	use_run $((off + 5)) && expect_rc 1 && expect_stage l1.cpuid fail &&
-	expect_reason l1.cpuid "differ from the VMM's table" && expect_seen_bit 1 ECX 27 1 &&
-	expect_stage l1.enable skip
+	expect_reason l1.cpuid "differ from the VMM's table" &&
+	expect_seen_bit 1 EDX 9 $(( ((apic >> 9) & 1) ^ 1 )) && expect_stage l1.enable skip
 }
 
 run_tests

@@ -45,7 +45,7 @@ bad-insn)     exp_end=kvm-internal-error; exp_reason="KVM_EXIT_INTERNAL_ERROR"
 		cp "$TMP/hostile.json" "$TMP/out"; cp "$TMP/hostile.err" "$TMP/err"
 		RC=$h_rc WALL=$h_wall
 	fi ;;
-cr4-osxsave)  exp_end=done;             exp_reason="every stage"; exp_last=l1.cpuid ;;
+toggle-apic)  exp_end=done;             exp_reason="every stage"; exp_last=l1.cpuid ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -60,11 +60,11 @@ if [ "$exp_end" = timeout ]; then
 fi
 check "nothing on stderr" [ ! -s "$TMP/err" ]
 check "not marked interrupted" [ "$(jget "$out" .run.interrupted)" = false ]
-if [ "$mode" = cr4-osxsave ]; then
-	# CPUID.1:ECX.OSXSAVE now differs from the table: l1.cpuid fails, naming it.
+if [ "$mode" = toggle-apic ]; then
+	# CPUID.1:EDX.APIC now differs from the table: l1.cpuid fails, naming it.
 	check "l1.cpuid fails" [ "$(jq -r '.stages[] | select(.name == "l1.cpuid").status' "$out")" = fail ]
-	check "l1.cpuid names CPUID.1H.0:ECX" jq -e \
-		'.stages[] | select(.name == "l1.cpuid") | .details | test("CPUID.1H.0:ECX=0x[0-9a-f]+ expected")' "$out"
+	check "l1.cpuid names CPUID.1H.0:EDX" jq -e \
+		'.stages[] | select(.name == "l1.cpuid") | .details | test("CPUID.1H.0:EDX=0x[0-9a-f]+ expected")' "$out"
 	check "l1.enable skipped for it" jq -e \
 		'.stages[] | select(.name == "l1.enable") | .status == "skip" and (.reason | test("needs l1.cpuid"))' "$out"
 fi
@@ -91,6 +91,6 @@ if [ "$exp_end" = done ]; then
 else
 	check "text verdict names the reason" grep -qF "$exp_reason" "$TMP/out"
 fi
-[ "$mode" != cr4-osxsave ] ||
+[ "$mode" != toggle-apic ] ||
 	check "text verdict names l1.cpuid's failure" grep -qE "l1.cpuid +fail +1 CPUID register" "$TMP/out"
 finish

@@ -103,10 +103,11 @@ Test(cpuid, header_constants_are_the_manuals_numbers)
 	cr_assert_eq(CPUID_LEAF_EXT_FEATURES, 0x80000001);
 	cr_assert_eq(CPUID_LEAF_SVM, 0x8000000a);
 	cr_assert_eq(CPUID_1_ECX_VMX, 1u << 5);
-	cr_assert_eq(CPUID_1_ECX_XSAVE, 1u << 26);
-	cr_assert_eq(CPUID_1_ECX_OSXSAVE, 1u << 27);
 	cr_assert_eq(CPUID_1_ECX_HYPERVISOR, 1u << 31);
 	cr_assert_eq(CPUID_1_EBX_APIC_ID_SHIFT, 24);
+	cr_assert_eq(CPUID_1_EDX_APIC, 1u << 9);
+	cr_assert_eq(MSR_IA32_APIC_BASE, 0x1b);
+	cr_assert_eq(APIC_BASE_EN, 1u << 11);
 	cr_assert_eq(CPUID_80000001_ECX_SVM, 1u << 2);
 	cr_assert_eq(CPUID_80000001_EDX_LM, 1u << 29);
 	cr_assert_eq(CPUID_8000000A_EDX_NP, 1u << 0);

@@ -25,16 +25,17 @@
 				CPUID_LEAF_HV_BASE, CPUID_LEAF_EXT_FEATURES, CPUID_LEAF_SVM }
 
 #define CPUID_1_ECX_VMX            (1u << 5)
-#define CPUID_1_ECX_XSAVE          (1u << 26)
-#define CPUID_1_ECX_OSXSAVE        (1u << 27)   /* mirrors CR4.OSXSAVE */
 #define CPUID_1_ECX_HYPERVISOR     (1u << 31)
 #define CPUID_1_EBX_APIC_ID_SHIFT  24
+#define CPUID_1_EDX_APIC           (1u << 9)    /* mirrors IA32_APIC_BASE.EN */
 #define CPUID_80000001_ECX_SVM     (1u << 2)
 #define CPUID_80000001_EDX_LM      (1u << 29)
 #define CPUID_8000000A_EDX_NP      (1u << 0)
 #define CPUID_8000000A_EDX_NRIPS   (1u << 3)
 
 /* MSRs. */
+#define MSR_IA32_APIC_BASE         0x0000001bu
+#define APIC_BASE_EN               (1u << 11)   /* APIC global enable */
 #define MSR_IA32_FEATURE_CONTROL   0x0000003au
 #define MSR_IA32_VMX_BASIC         0x00000480u
 #define MSR_EFER                   0xc0000080u
@@ -58,7 +59,6 @@
 #define CR4_PAE                    (1u << 5)
 #define CR4_OSFXSR                 (1u << 9)
 #define CR4_VMXE                   (1u << 13)
-#define CR4_OSXSAVE                (1u << 18)
 
 #define RFLAGS_RESERVED_1          (1u << 1)
 #define RFLAGS_IF                  (1u << 9)
