@@ -1,7 +1,9 @@
 // SPDX-License-Identifier: MIT
+#define _GNU_SOURCE             /* sched_getcpu */
 #include <cpuid.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <sched.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,6 +28,20 @@ static FILE *open_under(const char *root, const char *path)
 
 	snprintf(full, sizeof(full), "%s/%s", root, path);
 	return fopen(full, "r");
+}
+
+/*
+ * /dev/cpu/N/<what> of the CPU we run on: the driver then executes CPUID or
+ * RDMSR right here instead of waiting for an IPI to another (maybe
+ * descheduled) vCPU. Any CPU answers the same for the leaves and MSRs read.
+ */
+static int open_cpu_dev(const char *what)
+{
+	char path[64];
+	int cpu = sched_getcpu();
+
+	snprintf(path, sizeof(path), "/dev/cpu/%d/%s", cpu < 0 ? 0 : cpu, what);
+	return open(path, O_RDONLY | O_CLOEXEC);
 }
 
 /* A snapshot's CPUID: the `cpuid -r -1` line for leaf.subleaf, or zeros. */
@@ -56,7 +72,7 @@ void hostread_cpuid(const char *root, uint32_t leaf, uint32_t subleaf, uint32_t 
 		return;
 	}
 	/* The cpuid driver takes the leaf in the low and the subleaf in the high half of the offset. */
-	if ((fd = open("/dev/cpu/0/cpuid", O_RDONLY | O_CLOEXEC)) >= 0) {
+	if ((fd = open_cpu_dev("cpuid")) >= 0) {
 		ssize_t n = pread(fd, r, 16, (off_t)((uint64_t)subleaf << 32 | leaf));
 		close(fd);
 		if (n == 16)
@@ -93,7 +109,7 @@ int hostread_msr(const char *root, uint32_t msr, uint64_t *val)
 		return err;
 	}
 	/* The msr driver: the offset is the MSR's address; EIO when RDMSR faults. */
-	if ((fd = open("/dev/cpu/0/msr", O_RDONLY | O_CLOEXEC)) < 0)
+	if ((fd = open_cpu_dev("msr")) < 0)
 		return -errno;
 	err = pread(fd, val, 8, msr) == 8 ? 0 : -(errno ? errno : EIO);
 	close(fd);

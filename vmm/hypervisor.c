@@ -10,7 +10,7 @@
 #include "hostread.h"
 #include "hypervisor.h"
 
-/* KVM's Hyper-V remedy text is shared by Hyper-V and Azure. */
+/* What users of Hyper-V hit after exposing the extensions (Microsoft's nested-virtualization guide). */
 #define HYPERV_NOTES \
 	"with the VM off; also turn dynamic memory off (Set-VMMemory -VMName <vm> " \
 	"-DynamicMemoryEnabled $false) and, for L2 networking, MAC address spoofing on " \
@@ -53,8 +53,8 @@ const struct hypervisor hypervisors[] = {
 	  "svm vmx", "azure-nested-size",
 	  "resize the VM to a size whose specification lists nested virtualization as supported "
 	  "(e.g. the Dv5/Ev5 series), with security type Standard",
-	  "inside, enable Hyper-V or KVM as usual; on GitHub-hosted runners use a larger Linux "
-	  "runner, whose /dev/kvm is usable", NULL },
+	  "confidential VMs (TDX, SEV-SNP) offer no nesting; on GitHub-hosted runners use a "
+	  "larger Linux runner, whose /dev/kvm is usable", NULL },
 	/* VMware KB 1009458 and Linux arch/x86/kernel/cpu/vmware.c: "VMwareVMware"; DMI "VMware, Inc.". */
 	{ "vmware", "VMware (ESXi, Workstation, Fusion)", "VMwareVMware",
 	  { "sys_vendor=VMware", "sys_vendor=VMW", NULL }, NULL,

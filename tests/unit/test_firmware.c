@@ -136,6 +136,11 @@ Test(firmware, snapshot_readers)
 
 	hostread_cpuid(FIX("fw-amd-msr"), 0x80000001, 0, r);
 	cr_assert_eq(r[2], 1u << 2);
+	/* Leaf 0Dh has subleaves in Kelley's Azure dump: 0 and 1 differ. */
+	hostread_cpuid(FIX("hv-azure-intel-nested"), 0xd, 0, r);
+	cr_assert_eq(r[0], 0x000000e7);
+	hostread_cpuid(FIX("hv-azure-intel-nested"), 0xd, 1, r);
+	cr_assert_eq(r[0], 0x0000000b);
 	hostread_cpuid(FIX("fw-amd-msr"), 0x12345678, 0, r);
 	cr_assert(!r[0] && !r[1] && !r[2] && !r[3]);
 	hostread_cpuid(FIX("amd-nested"), 0, 0, r);

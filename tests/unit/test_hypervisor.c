@@ -118,6 +118,21 @@ Test(hypervisor, azure_nested_reports_enlightenments)
 	cr_assert(strstr(reason, "L1 is L2 of the machine and its L2 is L3"), "%s", reason);
 }
 
+/* Each nested-feature bit on its own: direct flush is bit 17, not its neighbours 18/19. */
+Test(hypervisor, hyperv_bits_one_by_one)
+{
+	diagnose(FIX("hv-azure-intel-nested"), true);
+	h.hv_nested = 0x00000101 | 1u << 18 | 1u << 19;
+	host_check_nested(&h, vh, false, reason, sizeof(reason), details, sizeof(details));
+	cr_assert(strstr(reason, "(versions 1-1), direct flush not offered"), "%s", reason);
+	h.hv_nested = 0x00000201 | 1u << 17;
+	h.hv_hints &= ~(1u << 14);
+	h.evmcs_param = 0;
+	host_check_nested(&h, vh, false, reason, sizeof(reason), details, sizeof(details));
+	cr_assert(strstr(reason, "Hyper-V does not recommend the enlightened VMCS (versions 1-2), direct "
+			 "flush offered; KVM does not use the enlightened VMCS (enlightened_vmcs=N)"), "%s", reason);
+}
+
 /* Azure TDX (Weimer's dump): no VMX, no eVMCS recommendation, no nested features. */
 Test(hypervisor, azure_without_nesting)
 {

@@ -27,6 +27,14 @@ Test(options, defaults)
 	cr_assert_eq(o.outputs[0].format, FORMAT_TEXT);
 	cr_assert_null(o.outputs[0].path);
 	cr_assert_not(o.bisect);
+	cr_assert_not(o.host_only);
+}
+
+Test(options, host_only)
+{
+	cr_assert_eq(PARSE("--host-only", "--format", "json"), 0, "%s", err);
+	cr_assert(o.host_only);
+	cr_assert_eq(PARSE("--host-only=yes"), -1, "takes no argument");
 }
 
 Test(options, every_format_by_name)
