@@ -196,14 +196,20 @@ static int tmp_create(struct output_target *t)
 		if (t->fd >= 0) {
 			if (!fchmod(t->fd, t->mode))
 				return 0;
+			int e = errno;
 			close(t->fd);
 			unlinkat(t->dir_fd, t->tmp, 0);
 			t->fd = -1;
+			t->tmp[0] = '\0';
+			errno = e;
 			return -1;
 		}
+		/* The name is someone else's file (or none): never remove it later. */
+		t->tmp[0] = '\0';
 		if (errno != EEXIST)
 			return -1;
 	}
+	errno = EEXIST;
 	return -1;
 }
 
@@ -222,7 +228,7 @@ static int open_file(struct output_target *t, const char *cur, bool exists, cons
 	}
 	t->mode = exists ? st->st_mode & 07777 : 0666 & ~umask_now();
 	t->kind = OUTPUT_FILE;
-	if (!(t->base = strdup(slash ? slash + 1 : cur)) || !(t->tmp = malloc(NAME_MAX + 1))) {
+	if (!(t->base = strdup(slash ? slash + 1 : cur)) || !(t->tmp = calloc(1, NAME_MAX + 1))) {
 		snprintf(err, errlen, "--output %s: out of memory", path);
 		return -1;
 	}

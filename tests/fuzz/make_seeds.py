@@ -10,6 +10,8 @@ corpus/chan:    gpa + RAM images holding one well-formed message of each type.
 corpus/options: argv lists (NUL-separated) using every option.
 corpus/fdt:     struct fdt_run values, normal and extreme.
 corpus/run:     exit sequences: a clean run and each hostile mode's shape.
+corpus/host:    vendor byte + /proc/cpuinfo of each fixture tree under
+                tests/fixtures/host/, and the hostile shapes of issue 13.
 Files named crash-* or regress-* are regressions: never delete them.
 """
 import os
@@ -145,12 +147,28 @@ def run_seeds():
     write("run", "seed-exception", run((4, BEGIN, 0, 2, 0), (4, EXC, 8, 14, 0)))
 
 
+def host_seeds():
+    fixtures = os.path.join(HERE, "..", "fixtures", "host")
+    for tree in sorted(os.listdir(fixtures)):
+        with open(os.path.join(fixtures, tree, "proc", "cpuinfo"), "rb") as f:
+            text = f.read()
+        vendor = b"\x01" if b"GenuineIntel" in text else b"\x00"
+        write("host", "seed-" + tree, vendor + text)
+    write("host", "seed-long-model-colon-at-8191",
+          b"\x00processor\t: 0\nmodel name" + b"x" * 8180 + b":\nflags\t\t: fpu svm npt\n")
+    write("host", "seed-eof-model-colon", b"\x00processor\t: 0\nflags\t\t: fpu svm\nmodel name:")
+    write("host", "seed-no-blank-no-newline", b"\x01model name\t:Intel\nflags\t:vmx ept")
+    write("host", "seed-escapes", b"\x00model name\t: AMD \x1b[2J\x1b[31mEVIL\r\x9b1m\nflags\t: svm\n")
+    write("host", "seed-nested-Y", b"\x00Y\n")
+
+
 def main():
     elf_seeds(sys.argv[1] if len(sys.argv) > 1 else None)
     chan_seeds()
     options_seeds()
     fdt_seeds()
     run_seeds()
+    host_seeds()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ sane() {   # the run ended normally: exit 4, JSON, nothing on stderr
 case $case in
 long-model)
 	# The old parser read "colon + 2": with ':' as the 8191st byte that is past line[8192].
-	for pad in 8179 8180 8181 8190 9000; do
+	for pad in 8180 8181 9000; do
 		python3 -c "import sys; sys.stdout.write('processor\t: 0\nmodel name' + 'x' * $pad + ':\nflags\t\t: fpu svm npt\n')" \
 			> "$TMP/cpuinfo"
 		with_cpuinfo "$TMP/cpuinfo" --format json

@@ -107,7 +107,7 @@ output)
 	WHY="not a regular file" refused "output is a directory" "--output $TMP/d" --output "$TMP/d"
 	check "directory left empty" [ -z "$(ls -A "$TMP/d")" ]
 	mkfifo "$TMP/fifo"
-	WHY="not a regular file" refused "output is a FIFO" "--output $TMP/fifo" --output "$TMP/fifo"
+	WHY="a FIFO that no process has open for reading" refused "output is a FIFO nobody reads" "--output $TMP/fifo" --output "$TMP/fifo"
 	# Read-only targets. Tests run as root, and root passes permission checks,
 	# so each is made read-only in a way that binds root too, or run as nobody.
 	echo precious > "$TMP/ro"
