@@ -11,6 +11,10 @@
 
 struct svm_caps svm_caps;
 
+/* The host save area outlives every test: not from the per-test arena,
+ * which is zeroed and handed out again after l1.enable. */
+static u8 svm_hsave_page[4096] __attribute__((aligned(4096)));
+
 /* l1.enable: CPUID says SVM, firmware has not disabled it, EFER.SVME sticks. */
 static enum nvm_status svm_enable(struct stage_result *r)
 {
@@ -54,7 +58,7 @@ static enum nvm_status svm_enable(struct stage_result *r)
 		return stage_fail(r, "EFER.SVME reads back 0 after WRMSR set it");
 
 	/* 15.30.4: VMRUN saves host state to the page VM_HSAVE_PA names. */
-	svm_caps.hsave = page_alloc(1);
+	svm_caps.hsave = svm_hsave_page;
 	wrmsr(MSR_VM_HSAVE_PA, gpa_of(svm_caps.hsave));
 	TRACE("L1 set VM_HSAVE_PA=0x%lx (host save area for VMRUN)", gpa_of(svm_caps.hsave));
 	stage_detail(r, "EFER=0x%lx VM_HSAVE_PA=0x%lx", rdmsr(MSR_EFER), gpa_of(svm_caps.hsave));
