@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * AMD SVM, L1 side: turn SVM on (AMD APM vol. 2, 15.4 "Enabling SVM").
- * L2 launch and #VMEXIT handling are in svm_l2.c.
+ * The nested API for tests (VMRUN, #VMEXIT, nested paging) is in svm_nested.c.
  */
 #include "vendor.h"
 #include "svm_guest.h"
 #include "nested.h"
+#include "nestvmm/svm.h"
 
 #define VM_CR_SVMDIS (1u << 4)
 
@@ -31,10 +32,14 @@ static enum nvm_status svm_enable(struct stage_result *r)
 	svm_caps.revision = c[0] & 0xff;
 	svm_caps.nasid = c[1];
 	svm_caps.features = c[3];
-	stage_detail(r, "CPUID.8000000AH: revision=%u ASIDs=%u EDX=0x%x (NP=%u NRIPS=%u)",
+	stage_detail(r, "CPUID.8000000AH: revision=%u ASIDs=%u EDX=0x%x (NP=%u NRIPS=%u "
+		     "FlushByAsid=%u DecodeAssists=%u VGIF=%u)",
 		     svm_caps.revision, svm_caps.nasid, svm_caps.features,
 		     !!(svm_caps.features & CPUID_8000000A_EDX_NP),
-		     !!(svm_caps.features & CPUID_8000000A_EDX_NRIPS));
+		     !!(svm_caps.features & CPUID_8000000A_EDX_NRIPS),
+		     !!(svm_caps.features & SVM_CPUID_EDX_FLUSH_BY_ASID),
+		     !!(svm_caps.features & SVM_CPUID_EDX_DECODE_ASSISTS),
+		     !!(svm_caps.features & SVM_CPUID_EDX_VGIF));
 	TRACE("L1 read CPUID.8000000AH: SVM revision %u, %u ASIDs, EDX=0x%x",
 	      svm_caps.revision, svm_caps.nasid, svm_caps.features);
 
