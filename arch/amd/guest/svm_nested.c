@@ -271,12 +271,14 @@ static enum nvm_status svm_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct
  * EXITINFO2 or, for VMMCALL without NRIPS, the 3 bytes 0F 01 D9. */
 static void svm_skip_insn(struct l2_vcpu *vcpu, const struct l2_exit *x)
 {
+	const struct vmcb *v = vcpu->vendor;
+
 	GUEST_ASSERT(x->insn_len, "skip_insn after %s (0x%lx) at L2 RIP=0x%lx: no instruction "
 		     "length known for this exit", exit_name(x->raw), x->raw, x->rip);
 	vcpu->rip = x->rip + x->insn_len;
 	TRACE("L1 moved L2's RIP past the %u-byte instruction to 0x%lx (%s)", x->insn_len, vcpu->rip,
-	      svm_caps.features & CPUID_8000000A_EDX_NRIPS ? "nRIP, NRIPS" :
-	      x->raw == VMEXIT_IOIO ? "EXITINFO2" : "no NRIPS: fixed length");
+	      x->raw == VMEXIT_IOIO ? "EXITINFO2 of VMEXIT_IOIO" :
+	      v->control.nrip == vcpu->rip ? "nRIP, NRIPS" : "VMMCALL's length, no nRIP");
 }
 
 static void svm_inject(struct l2_vcpu *vcpu, u8 vector, enum l2_event type, bool has_error_code,
