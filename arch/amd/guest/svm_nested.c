@@ -253,17 +253,21 @@ static enum nvm_status svm_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct
 	vcpu->gpr[L2_RSP] = v->save.rsp;
 	vcpu->rip = v->save.rip;
 	vcpu->rflags = v->save.rflags;
-	/* A completed VMRUN did the flush and took the event (an undelivered
-	 * one is in EXITINTINFO): neither repeats on the next entry. */
+	/* A completed VMRUN did the flush: it does not repeat. An event whose
+	 * delivery the exit interrupted is in EXITINTINFO (15.7.2, same format
+	 * as EVENTINJ): inject it again, or L2 would lose it. */
 	if (c->exitcode != VMEXIT_INVALID) {
 		c->tlb_control = SVM_TLB_CONTROL_DO_NOTHING;
-		c->eventinj = 0;
+		c->eventinj = c->exitintinfo & SVM_EVTINJ_VALID ? c->exitintinfo : 0;
 		vcpu->entries++;
 	}
 	svm_exit_normalise(vcpu, x);
 	TRACE("#VMEXIT %s (0x%lx) at L2 RIP=0x%lx: EXITINFO1=0x%lx EXITINFO2=0x%lx EXITINTINFO=0x%lx "
 	      "nRIP=0x%lx -> %s, length %u", exit_name(x->raw), x->raw, x->rip, x->info1, x->info2,
 	      c->exitintinfo, c->nrip, l2_exit_kind_name(x->kind), x->insn_len);
+	if (c->eventinj)
+		TRACE("the exit interrupted the delivery of an event: EVENTINJ=0x%lx for the next VMRUN",
+		      c->eventinj);
 	return NVM_PASS;
 }
 
