@@ -32,7 +32,7 @@ static struct vmx_vcpu *vmx_current;
 static void *vmx_current_vmcs;
 
 #define TRACE_DEBUG(...) do { if (l1_cfg.trace >= NVM_TRACE_DEBUG) chan_log(NVM_TRACE_DEBUG, __VA_ARGS__); } while (0)
-/* Narrate the first entries of an L2 at --trace; the rest (benchmarks) only at debug level. */
+/* Narrate the first entries of an L2 at --trace; the rest (benchmarks) only at debug level (not a CLI option). */
 #define NARRATED_ENTRIES 24
 
 u32 vmx_nested_features(const struct vmx_caps *c)
@@ -568,7 +568,7 @@ static enum nvm_status vmx_vcpu_enter(struct l2_vcpu *vcpu, struct l2_exit *x, s
 	if (narrate)
 		TRACE("%s L2 at RIP 0x%lx (RAX=0x%lx)", insn, vcpu->rip, vcpu->gpr[L2_RAX]);
 	if (vcpu->entries == NARRATED_ENTRIES && l1_cfg.trace < NVM_TRACE_DEBUG)
-		TRACE("(further entries of this L2 are narrated only at debug trace level)");
+		TRACE("(entries after the %uth of this L2 are not narrated)", NARRATED_ENTRIES);
 	res = vmx_enter(vcpu->gpr, launched);
 
 	if (res == VMX_FAIL_INVALID)
