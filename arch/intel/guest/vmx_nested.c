@@ -357,7 +357,9 @@ static void vmx_npt_map(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, bool present, bo
 	      present ? (writable ? "read/write/execute" : "read/execute (no write)") : "not present");
 	TRACE_DEBUG("EPT: entry 0x%lx, for HPA 0x%lx", pt[(gpa >> 12) & 511], hpa);
 	/* 29.4.3: the CPU may cache the old entry for this EPTP until INVEPT. */
-	v->flush_error = ept_flush(v->eptp);
+	const char *err = ept_flush(v->eptp);
+	if (err && !v->flush_error)
+		v->flush_error = err;   /* the first failure stays until enter reports it */
 }
 
 /* --- reset, enter, exits ---------------------------------------------------------------- */
