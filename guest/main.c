@@ -82,16 +82,18 @@ void stage_detail(struct stage_result *r, const char *fmt, ...)
 	}
 }
 
-/* "unsupported: nrips, vgif": the features the L0 lacks, by their --require names. */
+/* "unsupported: the L0 offers no nrips, vgif": the missing features by their --require names. */
 static enum nvm_status skip_unsupported(struct stage_result *r, u32 missing)
 {
-	size_t len = (size_t)snprintf(r->reason, sizeof(r->reason), "unsupported: the L0 offers no ");
+	size_t len = (size_t)snprintf(r->reason, sizeof(r->reason), "unsupported: the L0 offers no");
+	const char *sep = " ";
 
 	for (int f = 0; f < NVM_FEATURE_COUNT; f++)
-		if (missing & (1u << f))
-			len += (size_t)snprintf(r->reason + len, len < sizeof(r->reason) ?
-						sizeof(r->reason) - len : 0, "%s%s",
-						len > 29 ? ", " : "", feature_names[f]);
+		if ((missing & (1u << f)) && len < sizeof(r->reason)) {
+			len += (size_t)snprintf(r->reason + len, sizeof(r->reason) - len, "%s%s", sep,
+						feature_names[f]);
+			sep = ", ";
+		}
 	r->status = NVM_SKIP;
 	return NVM_SKIP;
 }

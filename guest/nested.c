@@ -57,8 +57,12 @@ enum nvm_status nested_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct sta
 		if (x->hc.arg0 < 4096 || x->hc.arg0 + sizeof(*rep) > l1_mem_size())
 			return stage_fail(r, "L2 reported a failure with a bad report pointer 0x%lx",
 					  x->hc.arg0);
-		return stage_fail(r, "L2 assertion failed at %s:%u: %.160s",
-				  rep->file ? rep->file : "?", rep->line, rep->msg);
+		/* L1's vsnprintf has no precision: copy with a terminator of our own. */
+		char msg[sizeof(rep->msg)];
+		memcpy(msg, rep->msg, sizeof(msg));
+		msg[sizeof(msg) - 1] = '\0';
+		return stage_fail(r, "L2 assertion failed at %s:%u: %s",
+				  rep->file ? rep->file : "?", rep->line, msg);
 	}
 	if (x->hc.code == L2_HC_EXCEPTION) {
 		nested->describe(vcpu, r);

@@ -284,6 +284,7 @@ void run_vcpu(struct run_ctx *c)
 			if (errno == EINTR && signal_caught == SIGALRM && alarm_is_timer) {
 				end(c, RUN_TIMEOUT, "timed out after %u s %s (--timeout)", c->timeout_s,
 				    in_stage(c));
+				signal_caught = 0;   /* our own timer, consumed: a fresh L1 may follow */
 			} else if (errno == EINTR && signal_caught) {
 				c->v->signal = signal_caught;
 				end(c, RUN_INTERRUPTED, "interrupted by SIG%s %s",

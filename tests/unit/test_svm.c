@@ -1,13 +1,16 @@
 // SPDX-License-Identifier: MIT
 /*
  * AMD SVM plain-C parts (arch/amd/common): VMCB offsets against the APM's
- * appendix B, the VMCB builder, the VMRUN consistency checks, and the
- * #VMEXIT code names of appendix C.
+ * appendix B, the VMCB builder, the VMRUN consistency checks, the #VMEXIT
+ * code names of appendix C, instruction lengths from an exit, EVENTINJ,
+ * the features of CPUID 8000000Ah and the nested page tables. Expected
+ * values are the APM's numbers, not the header's symbols.
  */
 #include <criterion/criterion.h>
 #include <stddef.h>
 #include <string.h>
 
+#include "nestvmm/features.h"
 #include "nestvmm/svm.h"
 #include "nestvmm/x86.h"
 
@@ -156,7 +159,7 @@ Test(svm, builder_sets_mandatory_intercepts_and_asid)
 	cr_assert(vmcb.control.intercept_misc2 & 0x2, "VMMCALL intercept (010h bit 1)");
 	cr_assert(vmcb.control.intercept_misc1 & (1u << 24), "HLT intercept (00Ch bit 24)");
 	cr_assert(vmcb.control.intercept_misc1 & (1u << 31), "shutdown intercept (00Ch bit 31)");
-	cr_assert(vmcb.control.intercept_exceptions & (1u << 14), "#PF (vector 14) intercepted");
+	cr_assert_eq(vmcb.control.intercept_exceptions, 0, "no exception exits unless asked");
 	cr_assert_eq(vmcb.control.intercept_cr, 0);
 	cr_assert_eq(vmcb.control.guest_asid, 1);
 	cr_assert_eq(vmcb.control.tlb_control, 1, "TLB_CONTROL 01h: flush the entire TLB");
@@ -164,6 +167,125 @@ Test(svm, builder_sets_mandatory_intercepts_and_asid)
 	cr_assert_eq(vmcb.control.msrpm_base_pa, 0x21d000);
 	cr_assert_eq(vmcb.control.exitcode, 0, "builder zeroes the VMCB");
 	cr_assert_eq(vmcb.control.vmcb_clean, 0, "nothing cached: every field is (re)loaded");
+}
+
+/* The VMCB as bytes: the APM gives offsets, not C fields. */
+static uint32_t vmcb_u32(size_t off)
+{
+	uint32_t v;
+
+	memcpy(&v, (const uint8_t *)&vmcb + off, sizeof(v));
+	return v;
+}
+
+static uint64_t vmcb_u64(size_t off)
+{
+	uint64_t v;
+
+	memcpy(&v, (const uint8_t *)&vmcb + off, sizeof(v));
+	return v;
+}
+
+Test(svm, builder_intercepts_by_apm_bit_numbers)
+{
+	/* Vector 3 (00Ch): HLT bit 24, SHUTDOWN bit 31; vector 4 (010h): VMRUN bit 0, VMMCALL bit 1. */
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb_u32(0x00c), (1u << 24) | (1u << 31), "0x%x", vmcb_u32(0x00c));
+	cr_assert_eq(vmcb_u32(0x010), 0x3, "0x%x", vmcb_u32(0x010));
+	/* IOIO_PROT is bit 27 of vector 3. */
+	s.intercept_io = true;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb_u32(0x00c), (1u << 24) | (1u << 27) | (1u << 31), "0x%x", vmcb_u32(0x00c));
+	cr_assert_eq(vmcb_u64(0x040), 0x21a000, "IOPM_BASE_PA");
+}
+
+Test(svm, builder_intercepts_exactly_the_exceptions_asked)
+{
+	/* Offset 008h, bit n = vector n: #UD (6) and #PF (14) only. */
+	s.intercept_exceptions = (1u << 6) | (1u << 14);
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb_u32(0x008), 0x4040, "0x%x", vmcb_u32(0x008));
+	s.intercept_exceptions = 0xffffffff;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb_u32(0x008), 0xffffffff);
+}
+
+Test(svm, builder_puts_l2_idt_and_entry_in_the_save_area)
+{
+	/* L2's own IDT, not L1's; RIP 578h, RSP 5D8h, RAX 5F8h, IDTR base 488h, limit 484h. */
+	s.idtr_base = 0x215660;
+	s.idtr_limit = 0x1ff;
+	s.rip = 0x202940;
+	s.rsp = 0x21eff8;
+	s.rax = 0x4e0;
+	svm_vmcb_build(&vmcb, &s);
+	cr_assert_eq(vmcb_u64(0x488), 0x215660);
+	cr_assert_eq(vmcb_u32(0x484), 0x1ff);
+	cr_assert_eq(vmcb_u64(0x578), 0x202940);
+	cr_assert_eq(vmcb_u64(0x5d8), 0x21eff8);
+	cr_assert_eq(vmcb_u64(0x5f8), 0x4e0);
+	cr_assert_eq(vmcb_u64(0x570), 0x2, "RFLAGS: IF=0, only the fixed bit 1");
+}
+
+Test(svm, iopm_all_ones_or_none)
+{
+	static uint8_t iopm[12288 + 16];
+
+	memset(iopm, 0x5a, sizeof(iopm));
+	svm_iopm_init(iopm, true);
+	for (size_t i = 0; i < 12288; i++)
+		cr_assert_eq(iopm[i], 0xff, "IOPM byte %zu", i);
+	cr_assert_eq(iopm[12288], 0x5a, "12 KiB exactly");
+	svm_iopm_init(iopm, false);
+	for (size_t i = 0; i < 12288; i++)
+		cr_assert_eq(iopm[i], 0, "IOPM byte %zu", i);
+}
+
+Test(svm, eventinj_encoding_follows_apm_15_20)
+{
+	/* #GP (13), type 3 exception, EV (bit 11), V (bit 31), error code in 63:32. */
+	cr_assert_eq(svm_eventinj(13, 3, true, 0x10), 0x0000001080000b0dull);
+	/* NMI: vector 2, type 2, no error code. */
+	cr_assert_eq(svm_eventinj(2, 2, false, 0x1234), 0x80000202ull, "error code only when valid");
+	/* External interrupt 0x20, type 0; INT 0x80, type 4. */
+	cr_assert_eq(svm_eventinj(0x20, 0, false, 0), 0x80000020ull);
+	cr_assert_eq(svm_eventinj(0x80, 4, false, 0), 0x80000480ull);
+}
+
+Test(svm, features_from_cpuid_8000000a_edx)
+{
+	/* NP bit 0, NRIPS bit 3, DecodeAssists bit 7, VGIF bit 16; FlushByAsid (6) is no test feature. */
+	cr_assert_eq(svm_nested_features(0), 0);
+	cr_assert_eq(svm_nested_features(1u << 0), NVM_REQ(NESTED_PAGING));
+	cr_assert_eq(svm_nested_features(1u << 3), NVM_REQ(NRIPS));
+	cr_assert_eq(svm_nested_features(1u << 7), NVM_REQ(DECODE_ASSISTS));
+	cr_assert_eq(svm_nested_features(1u << 16), NVM_REQ(VGIF));
+	cr_assert_eq(svm_nested_features(1u << 6), 0);
+	/* What the QEMU TCG L0 (Debian 6.1/6.12) offers L1: NP, VmcbClean, FlushByAsid, VGIF, bit 28. */
+	cr_assert_eq(svm_nested_features(0x10010061), NVM_REQ(NESTED_PAGING) | NVM_REQ(VGIF));
+}
+
+Test(svm, instruction_length_from_the_exit)
+{
+	/* VMMCALL (81h) is 0F 01 D9: 3 bytes without NRIPS, nRIP - RIP with it. */
+	cr_assert_eq(svm_exit_insn_len(0x81, 0x1000, 0, 0, false), 3);
+	cr_assert_eq(svm_exit_insn_len(0x81, 0x1000, 0x1003, 0, true), 3);
+	cr_assert_eq(svm_exit_insn_len(0x81, 0x1000, 0, 0, true), 3, "NRIPS offered but nRIP not written");
+	/* IOIO (7Bh): EXITINFO2 is the next RIP, with or without NRIPS. */
+	cr_assert_eq(svm_exit_insn_len(0x7b, 0x1000, 0, 0x1002, false), 2);
+	cr_assert_eq(svm_exit_insn_len(0x7b, 0x1000, 0, 0x1001, true), 1);
+	/* HLT (78h), CPUID (72h): only nRIP tells. */
+	cr_assert_eq(svm_exit_insn_len(0x78, 0x1000, 0x1001, 0, true), 1);
+	cr_assert_eq(svm_exit_insn_len(0x72, 0x1000, 0x1002, 0, false), 0, "nRIP unused without NRIPS");
+	/* Exceptions (40h-5Fh), NPF (400h), INTR (60h), shutdown (7Fh), -1: nothing to skip. */
+	cr_assert_eq(svm_exit_insn_len(0x46, 0x1000, 0x1002, 0x1002, true), 0);
+	cr_assert_eq(svm_exit_insn_len(0x400, 0x1000, 0x1003, 0x218000, true), 0);
+	cr_assert_eq(svm_exit_insn_len(0x60, 0x1000, 0x1003, 0, true), 0);
+	cr_assert_eq(svm_exit_insn_len(0x7f, 0x1000, 0x1003, 0, true), 0);
+	cr_assert_eq(svm_exit_insn_len((uint64_t)-1, 0x1000, 0x1003, 0, true), 0);
+	/* An nRIP that is no instruction away (> 15 bytes or backwards) is not trusted. */
+	cr_assert_eq(svm_exit_insn_len(0x78, 0x1000, 0x1010, 0, true), 0);
+	cr_assert_eq(svm_exit_insn_len(0x81, 0x1000, 0x0ffd, 0, true), 3);
 }
 
 Test(svm, builder_copies_l1_state)
@@ -348,4 +470,120 @@ Test(svm, exit_names_table_has_no_gaps)
 {
 	for (uint64_t c = 0; c <= 0xa6; c++)
 		cr_assert_not_null(svm_exit_name(c), "code 0x%lx", (unsigned long)c);
+}
+
+/* --- nested page tables ------------------------------------------------------ *
+ * A pool of pages at fake addresses 0x100000 + 4096 * i, so a table's
+ * address and its host pointer differ as they may in L1.
+ */
+#define POOL_PAGES 64
+#define POOL_BASE 0x100000ull
+static uint64_t pool[POOL_PAGES][512] __attribute__((aligned(4096)));
+static unsigned int pool_used;
+
+static uint64_t *pool_alloc(void *ctx, uint64_t *pa)
+{
+	(void)ctx;
+	cr_assert_lt(pool_used, POOL_PAGES, "NPT pool exhausted");
+	memset(pool[pool_used], 0, 4096);
+	*pa = POOL_BASE + 4096ull * pool_used;
+	return pool[pool_used++];
+}
+
+static uint64_t *pool_table(void *ctx, uint64_t pa)
+{
+	(void)ctx;
+	cr_assert(pa >= POOL_BASE && pa < POOL_BASE + 4096ull * pool_used && !(pa & 0xfff),
+		  "table address 0x%lx is no pool page", (unsigned long)pa);
+	return pool[(pa - POOL_BASE) / 4096];
+}
+
+static const struct svm_npt_mem mem = { pool_alloc, pool_table, NULL };
+
+/* The leaf for gpa by a walk written here: 4 levels, PS at the PD. */
+static uint64_t leaf(uint64_t root, uint64_t gpa, int *level)
+{
+	uint64_t *t = pool_table(NULL, root), e = 0;
+
+	for (int l = 4; l >= 1; l--) {
+		e = t[(gpa >> (12 + 9 * (l - 1))) & 511];
+		*level = l;
+		if (l == 1 || (l == 2 && (e & 0x80)) || !(e & 1))
+			return e;
+		cr_assert_eq(e & 0x7, 0x7, "level %d entry 0x%lx: P, W and U (nested walks are user)",
+			     l, (unsigned long)e);
+		t = pool_table(NULL, e & 0x000ffffffffff000ull);
+	}
+	return e;
+}
+
+Test(svm, npt_identity_map_in_2m_pages)
+{
+	int level;
+
+	pool_used = 0;
+	uint64_t root = svm_npt_identity(&mem, 16ull << 20);
+	cr_assert_eq(root, POOL_BASE);
+	cr_assert_eq(pool_used, 3, "PML4, PDPT, one PD for 16 MiB");
+	for (uint64_t gpa = 0; gpa < (16ull << 20); gpa += 0x1000 * 97) {
+		uint64_t e = leaf(root, gpa, &level);
+		cr_assert_eq(level, 2);
+		/* 2 MiB page: address 51:21, PS (bit 7), U, W, P. */
+		cr_assert_eq(e, (gpa & ~0x1fffffull) | 0x87, "GPA 0x%lx: 0x%lx", (unsigned long)gpa,
+			     (unsigned long)e);
+	}
+	cr_assert_eq(leaf(root, 16ull << 20, &level), 0, "nothing beyond RAM");
+	/* 4 GiB: four PDs under one PDPT. */
+	pool_used = 0;
+	root = svm_npt_identity(&mem, 4ull << 30);
+	cr_assert_eq(pool_used, 6);
+	cr_assert_eq(leaf(root, (4ull << 30) - 1, &level), ((4ull << 30) - (2ull << 20)) | 0x87);
+}
+
+Test(svm, npt_map_splits_a_2m_page_keeping_the_rest)
+{
+	int level;
+
+	pool_used = 0;
+	uint64_t root = svm_npt_identity(&mem, 16ull << 20);
+	unsigned int ch = svm_npt_map(&mem, root, 0x218000, 0x218000, false, false);
+
+	cr_assert_eq(ch, SVM_NPT_SPLIT);
+	cr_assert_eq(pool_used, 4, "one page table for the split");
+	/* Not present: P=0 (the walk must fault), address kept, U set. */
+	cr_assert_eq(leaf(root, 0x218000, &level), 0x218004);
+	cr_assert_eq(level, 1);
+	for (uint64_t gpa = 0x200000; gpa < 0x400000; gpa += 0x1000) {
+		if (gpa == 0x218000)
+			continue;
+		cr_assert_eq(leaf(root, gpa, &level), gpa | 0x7, "GPA 0x%lx after the split",
+			     (unsigned long)gpa);
+		cr_assert_eq(level, 1);
+	}
+	cr_assert_eq(leaf(root, 0x400000, &level), 0x400087, "the next 2 MiB page is untouched");
+
+	/* Read-only, then writable: no second split. */
+	cr_assert_eq(svm_npt_map(&mem, root, 0x218000, 0x218000, true, false), 0);
+	cr_assert_eq(leaf(root, 0x218000, &level), 0x218005);
+	cr_assert_eq(svm_npt_map(&mem, root, 0x218abc, 0x218000, true, true), 0, "any address in the page");
+	cr_assert_eq(leaf(root, 0x218000, &level), 0x218007);
+	/* Another host page for the same GPA. */
+	svm_npt_map(&mem, root, 0x218000, 0x7654000, true, true);
+	cr_assert_eq(leaf(root, 0x218000, &level), 0x7654007);
+	cr_assert_eq(pool_used, 4);
+}
+
+Test(svm, npt_map_adds_missing_tables)
+{
+	int level;
+
+	pool_used = 0;
+	uint64_t root = svm_npt_identity(&mem, 4ull << 20);
+	/* 512 GiB + 4 KiB: a new PDPT, PD and PT under PML4 entry 1. */
+	cr_assert_eq(svm_npt_map(&mem, root, (512ull << 30) + 0x1000, 0x5000, true, true),
+		     SVM_NPT_NEW_TABLE);
+	cr_assert_eq(pool_used, 6);
+	cr_assert_eq(leaf(root, (512ull << 30) + 0x1000, &level), 0x5007);
+	cr_assert_eq(leaf(root, (512ull << 30), &level), 0, "its neighbours stay unmapped");
+	cr_assert_eq(leaf(root, 0x1000, &level), 0x87, "RAM still mapped");
 }

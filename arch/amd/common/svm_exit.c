@@ -122,3 +122,22 @@ const char *svm_exit_name(uint64_t code)
 		return svm_exit_names_neg[-code - 1];
 	return NULL;
 }
+
+unsigned int svm_exit_insn_len(uint64_t exitcode, uint64_t rip, uint64_t nrip,
+			       uint64_t exitinfo2, bool nrips)
+{
+	/* IOIO always leaves the next RIP in EXITINFO2 (15.10.2). */
+	if (exitcode == VMEXIT_IOIO)
+		return exitinfo2 > rip && exitinfo2 - rip <= 15 ? (unsigned int)(exitinfo2 - rip) : 0;
+	/* NRIPS writes nRIP for instruction intercepts; exceptions, NPF,
+	 * interrupts and failed entries stop at no instruction to skip. */
+	if ((exitcode >= VMEXIT_EXCP0 && exitcode < VMEXIT_INTR) || exitcode == VMEXIT_NPF ||
+	    exitcode >= VMEXIT_INVALID_PMC || exitcode == VMEXIT_INTR || exitcode == VMEXIT_NMI ||
+	    exitcode == VMEXIT_SHUTDOWN)
+		return 0;
+	if (nrips && nrip > rip && nrip - rip <= 15)
+		return (unsigned int)(nrip - rip);
+	if (exitcode == VMEXIT_VMMCALL)
+		return 3;
+	return 0;
+}

@@ -47,10 +47,12 @@ void svm_vmcb_build(struct vmcb *vmcb, const struct svm_l2_setup *s)
 	memset(vmcb, 0, sizeof(*vmcb));
 
 	/* Intercepts: VMRUN is mandatory (15.5.1), VMMCALL is L2's way back,
-	 * HLT, shutdown and stray exceptions end up in L1 instead of L2 hanging. */
-	c->intercept_misc1 = SVM_L2_INTERCEPT_MISC1;
+	 * HLT and shutdown end up in L1 instead of L2 hanging. Exceptions the
+	 * test names exit; the others go through L2's own IDT. IN/OUT exit
+	 * when IOIO_PROT is on and the IOPM's bit for the port is set. */
+	c->intercept_misc1 = SVM_L2_INTERCEPT_MISC1 | (s->intercept_io ? SVM_INTERCEPT_IOIO_PROT : 0);
 	c->intercept_misc2 = SVM_L2_INTERCEPT_MISC2;
-	c->intercept_exceptions = SVM_L2_INTERCEPT_EXCEPTIONS;
+	c->intercept_exceptions = s->intercept_exceptions;
 	c->iopm_base_pa = s->iopm_pa;
 	c->msrpm_base_pa = s->msrpm_pa;
 
@@ -93,6 +95,22 @@ void svm_vmcb_build(struct vmcb *vmcb, const struct svm_l2_setup *s)
 	v->rip = s->rip;
 	v->rsp = s->rsp;
 	v->rax = s->rax;
+}
+
+void svm_iopm_init(uint8_t *iopm, bool intercept_all)
+{
+	/* One bit per port 0-FFFFh, and the bits past FFFFh that an access
+	 * wrapping the top port checks (15.10.1): the whole 12 KiB. */
+	memset(iopm, intercept_all ? 0xff : 0, SVM_IOPM_SIZE);
+}
+
+uint64_t svm_eventinj(uint8_t vector, unsigned int type, bool has_error_code, uint32_t error_code)
+{
+	uint64_t e = vector | (uint64_t)(type & 7) << SVM_EVTINJ_TYPE_SHIFT | SVM_EVTINJ_VALID;
+
+	if (has_error_code)
+		e |= SVM_EVTINJ_EV | (uint64_t)error_code << 32;
+	return e;
 }
 
 #define CHECK(cond, text) do { if (cond) { if (n < max) why[n] = (text); n++; } } while (0)

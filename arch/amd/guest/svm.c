@@ -1,15 +1,20 @@
 // SPDX-License-Identifier: MIT
 /*
  * AMD SVM, L1 side: turn SVM on (AMD APM vol. 2, 15.4 "Enabling SVM").
- * L2 launch and #VMEXIT handling are in svm_l2.c.
+ * The nested API for tests (VMRUN, #VMEXIT, nested paging) is in svm_nested.c.
  */
 #include "vendor.h"
 #include "svm_guest.h"
 #include "nested.h"
+#include "nestvmm/svm.h"
 
 #define VM_CR_SVMDIS (1u << 4)
 
 struct svm_caps svm_caps;
+
+/* The host save area outlives every test: not from the per-test arena,
+ * which is zeroed and handed out again after l1.enable. */
+static u8 svm_hsave_page[4096] __attribute__((aligned(4096)));
 
 /* l1.enable: CPUID says SVM, firmware has not disabled it, EFER.SVME sticks. */
 static enum nvm_status svm_enable(struct stage_result *r)
@@ -27,10 +32,14 @@ static enum nvm_status svm_enable(struct stage_result *r)
 	svm_caps.revision = c[0] & 0xff;
 	svm_caps.nasid = c[1];
 	svm_caps.features = c[3];
-	stage_detail(r, "CPUID.8000000AH: revision=%u ASIDs=%u EDX=0x%x (NP=%u NRIPS=%u)",
+	stage_detail(r, "CPUID.8000000AH: revision=%u ASIDs=%u EDX=0x%x (NP=%u NRIPS=%u "
+		     "FlushByAsid=%u DecodeAssists=%u VGIF=%u)",
 		     svm_caps.revision, svm_caps.nasid, svm_caps.features,
 		     !!(svm_caps.features & CPUID_8000000A_EDX_NP),
-		     !!(svm_caps.features & CPUID_8000000A_EDX_NRIPS));
+		     !!(svm_caps.features & CPUID_8000000A_EDX_NRIPS),
+		     !!(svm_caps.features & SVM_CPUID_EDX_FLUSH_BY_ASID),
+		     !!(svm_caps.features & SVM_CPUID_EDX_DECODE_ASSISTS),
+		     !!(svm_caps.features & SVM_CPUID_EDX_VGIF));
 	TRACE("L1 read CPUID.8000000AH: SVM revision %u, %u ASIDs, EDX=0x%x",
 	      svm_caps.revision, svm_caps.nasid, svm_caps.features);
 
@@ -54,7 +63,7 @@ static enum nvm_status svm_enable(struct stage_result *r)
 		return stage_fail(r, "EFER.SVME reads back 0 after WRMSR set it");
 
 	/* 15.30.4: VMRUN saves host state to the page VM_HSAVE_PA names. */
-	svm_caps.hsave = page_alloc(1);
+	svm_caps.hsave = svm_hsave_page;
 	wrmsr(MSR_VM_HSAVE_PA, gpa_of(svm_caps.hsave));
 	TRACE("L1 set VM_HSAVE_PA=0x%lx (host save area for VMRUN)", gpa_of(svm_caps.hsave));
 	stage_detail(r, "EFER=0x%lx VM_HSAVE_PA=0x%lx", rdmsr(MSR_EFER), gpa_of(svm_caps.hsave));

@@ -1,11 +1,11 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * AMD SVM, L1 side: the world switch into L2 and the L2 stub itself.
+ * AMD SVM, L1 side: the world switch into L2.
  *
  * VMRUN (APM vol. 2, 15.5) saves and loads only RAX, RSP, RIP, RFLAGS and
  * the segment/control registers; every other general-purpose register keeps
  * whatever value it has across both VMRUN and #VMEXIT. So svm_vmrun loads
- * L2's GPRs from a struct svm_gprs before VMRUN and stores them back after
+ * L2's GPRs from the vCPU's gpr array before VMRUN and stores them back after
  * #VMEXIT, keeping L1's callee-saved registers on L1's stack (L1's RSP comes
  * back from the host save area at VM_HSAVE_PA).
  *
@@ -15,24 +15,26 @@
  * #VMEXIT; two more intercepted instructions per round trip would buy nothing.
  */
 
-/* struct svm_gprs (svm_l2.c), offsets checked there with static asserts. */
-#define G_RBX	0
-#define G_RCX	8
-#define G_RDX	16
-#define G_RSI	24
-#define G_RDI	32
-#define G_RBP	40
-#define G_R8	48
-#define G_R9	56
-#define G_R10	64
-#define G_R11	72
-#define G_R12	80
-#define G_R13	88
-#define G_R14	96
-#define G_R15	104
+/* u64 gpr[L2_GPR_COUNT] of struct l2_vcpu (guest/nested.h): enum l2_gpr
+ * times 8, checked in svm_nested.c with static asserts. RAX (0) and RSP (56)
+ * live in the VMCB's save area instead. */
+#define G_RBX	8
+#define G_RCX	16
+#define G_RDX	24
+#define G_RSI	32
+#define G_RDI	40
+#define G_RBP	48
+#define G_R8	64
+#define G_R9	72
+#define G_R10	80
+#define G_R11	88
+#define G_R12	96
+#define G_R13	104
+#define G_R14	112
+#define G_R15	120
 
 /*
- * u64 svm_vmrun(u64 vmcb_pa, struct svm_gprs *gprs)
+ * u64 svm_vmrun(u64 vmcb_pa, u64 *gpr)
  * Returns 0 after a #VMEXIT, or (vector + 1) | error_code << 32 when VMRUN
  * itself raised an exception (#UD: EFER.SVME=0, #GP: bad VMCB address or
  * CPL != 0); the IDT handler resumes at 3f through .fixup_table.
@@ -103,23 +105,3 @@ svm_vmrun:
 	.pushsection .fixup_table, "a"
 	.quad	1b, 3b
 	.popsection
-
-/*
- * The L2 stub. L1 enters it with RDI = mailbox, RBX = rounds done so far,
- * and leaves a token in mailbox[1]. Each round proves L2 ran: it counts in
- * RBX, writes the count to mailbox[0] (the page the nested-paging stage
- * leaves unmapped at first), reads L1's token and writes back its
- * complement (in RAX and mailbox[2]), then VMMCALLs to L1. L1 resumes it
- * after the 3-byte VMMCALL, which loops to the next round.
- */
-	.global svm_l2_stub, svm_l2_touch, svm_l2_vmmcall
-svm_l2_stub:
-	incq	%rbx
-svm_l2_touch:
-	movq	%rbx, (%rdi)
-	movq	8(%rdi), %rax
-	notq	%rax
-	movq	%rax, 16(%rdi)
-svm_l2_vmmcall:
-	vmmcall
-	jmp	svm_l2_stub

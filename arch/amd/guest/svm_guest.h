@@ -11,7 +11,4 @@ struct svm_caps {
 };
 extern struct svm_caps svm_caps;
 
-/* NVM_REQ() bits for what CPUID 8000000Ah:EDX offers (svm_nested.c). */
-u32 svm_nested_features(u32 edx);
-
 #endif

@@ -32,7 +32,24 @@
 
 /* TLB_CONTROL (offset 05Ch). 3 and 7 need CPUID 8000000Ah EDX.FlushByAsid. */
 #define SVM_TLB_CONTROL_DO_NOTHING  0
-#define SVM_TLB_CONTROL_FLUSH_ALL   1
+#define SVM_TLB_CONTROL_FLUSH_ALL   1   /* every ASID's entries, the host's too */
+#define SVM_TLB_CONTROL_FLUSH_ASID  3   /* only this guest's ASID */
+
+/* CPUID 8000000Ah EDX: optional SVM features (APM 15.4, table "SVM Feature
+ * Identification"). NP (bit 0) and NRIPS (bit 3) are in nestvmm/x86.h. */
+#define SVM_CPUID_EDX_FLUSH_BY_ASID (1u << 6)
+#define SVM_CPUID_EDX_DECODE_ASSISTS (1u << 7)
+#define SVM_CPUID_EDX_VGIF          (1u << 16)
+
+/* EVENTINJ (offset 0A8h, APM 15.20 "Event Injection"): vector [7:0],
+ * type [10:8], error code valid [11], valid [31], error code [63:32]. */
+#define SVM_EVTINJ_TYPE_SHIFT       8
+#define SVM_EVTINJ_TYPE_INTR        0u   /* external or virtual interrupt */
+#define SVM_EVTINJ_TYPE_NMI         2u
+#define SVM_EVTINJ_TYPE_EXCEPTION   3u
+#define SVM_EVTINJ_TYPE_SOFT_INT    4u   /* INTn */
+#define SVM_EVTINJ_EV               (1ull << 11)
+#define SVM_EVTINJ_VALID            (1ull << 31)
 
 /* Offset 090h. */
 #define SVM_NP_ENABLE               (1ull << 0)
@@ -45,6 +62,10 @@
 #define SVM_NPF_ID                  (1ull << 4)   /* instruction fetch */
 #define SVM_NPF_GUEST_FINAL         (1ull << 32)  /* translating the final guest physical address */
 #define SVM_NPF_GUEST_TABLES        (1ull << 33)  /* translating a guest page-table access */
+
+/* EXITINFO1 of VMEXIT_IOIO (APM 15.10.2): TYPE [0] is 1 for IN. */
+#define SVM_IOIO_TYPE_IN            (1ull << 0)
+#define SVM_IOIO_PORT_SHIFT         16
 
 /* IOPM is 12 KiB, MSRPM 8 KiB (APM 15.10.1, 15.11). */
 #define SVM_IOPM_SIZE               (3 * 4096)
@@ -196,6 +217,7 @@ _Static_assert(VMCB_OFF(save.g_pat) == 0x668, "APM B-2");
 #define VMEXIT_EXCP0                0x040ull   /* ... EXCP31 0x05F */
 #define VMEXIT_INTR                 0x060ull
 #define VMEXIT_NMI                  0x061ull
+#define VMEXIT_VINTR                0x064ull   /* virtual interrupt window */
 #define VMEXIT_CPUID                0x072ull
 #define VMEXIT_HLT                  0x078ull
 #define VMEXIT_IOIO                 0x07bull
@@ -216,28 +238,27 @@ const char *svm_exit_name(uint64_t exitcode);
 
 /* --- building a VMCB for L2 (arch/amd/common/svm_vmcb.c) -------------------- */
 
-/* What L1 hands the builder: its own state, which L2 starts from. */
+/* What L1 hands the builder: its own state, which L2 starts from, and the test's wishes. */
 struct svm_l2_setup {
 	uint64_t cr0, cr3, cr4, efer;
-	uint64_t gdtr_base, idtr_base;
+	uint64_t gdtr_base, idtr_base;  /* idtr: L2's own IDT, not L1's */
 	uint16_t gdtr_limit, idtr_limit;
 	const uint64_t *gdt;            /* the GDT's contents: segment attributes */
 	uint16_t cs, ss, ds, es, fs, gs, tr;
 	uint64_t rip, rsp, rax;         /* where L2 starts */
 	uint32_t asid;                  /* must not be 0 */
+	uint32_t intercept_exceptions;  /* bit n: exception vector n exits to L1 */
+	bool intercept_io;              /* IOIO_PROT: IN/OUT exit as the IOPM says */
 	bool nested_paging;
 	uint64_t n_cr3;                 /* root of the nested page tables */
 	uint64_t g_pat;                 /* guest PAT when nested_paging */
-	uint64_t iopm_pa, msrpm_pa;     /* permission maps (intercepts off, but checked) */
+	uint64_t iopm_pa, msrpm_pa;     /* permission maps (checked even when unused) */
 };
 
-/* The intercepts every VMCB we build has (VMRUN's intercept is mandatory). */
+/* The intercepts every VMCB we build has (VMRUN's intercept is mandatory);
+ * IOIO_PROT and the exception bits come from the setup. */
 #define SVM_L2_INTERCEPT_MISC1      (SVM_INTERCEPT_HLT | SVM_INTERCEPT_SHUTDOWN)
 #define SVM_L2_INTERCEPT_MISC2      (SVM_INTERCEPT_VMRUN | SVM_INTERCEPT_VMMCALL)
-/* Exceptions L2 could raise by mistake: #DE #BP #UD #DF #TS #NP #SS #GP #PF #AC. */
-#define SVM_L2_INTERCEPT_EXCEPTIONS ((1u << 0) | (1u << 3) | (1u << 6) | (1u << 8) | \
-				     (1u << 10) | (1u << 11) | (1u << 12) | (1u << 13) | \
-				     (1u << 14) | (1u << 17))
 
 /* Decode GDT entry `sel` into VMCB form; a null or out-of-limit selector
  * gives an unusable (attrib 0) segment. */
@@ -245,6 +266,57 @@ struct vmcb_seg svm_seg_from_gdt(const uint64_t *gdt, uint16_t gdt_limit, uint16
 
 /* Fill the whole VMCB (zeroing it first) from the setup. */
 void svm_vmcb_build(struct vmcb *vmcb, const struct svm_l2_setup *s);
+
+/* Fill the 12 KiB IOPM: every port intercepted (all ones) or none. */
+void svm_iopm_init(uint8_t *iopm, bool intercept_all);
+
+/* EVENTINJ for one event (APM 15.20); the error code only when has_error_code. */
+uint64_t svm_eventinj(uint8_t vector, unsigned int type, bool has_error_code,
+		      uint32_t error_code);
+
+/* NVM_REQ() bits (nestvmm/features.h) for what CPUID 8000000Ah:EDX offers. */
+uint32_t svm_nested_features(uint32_t edx);
+
+/*
+ * Length of the instruction an intercept stopped at, from what the exit
+ * left: nRIP (with NRIPS, written for instruction intercepts), EXITINFO2 of
+ * VMEXIT_IOIO (the next RIP, always), or 3 for VMMCALL (0F 01 D9). 0 when
+ * the exit is no instruction intercept or nothing tells the length.
+ */
+unsigned int svm_exit_insn_len(uint64_t exitcode, uint64_t rip, uint64_t nrip,
+			       uint64_t exitinfo2, bool nrips);
+
+/* --- nested page tables (arch/amd/common/svm_npt.c) ------------------------ *
+ * The long-mode 4-level format of L1's own tables (APM 15.25.5); a nested
+ * walk is a user access, so every present entry has U=1. The tables are
+ * reached through callbacks, so L1 (GPA == pointer) and the unit tests
+ * (pages in a pool) share the code.
+ */
+struct svm_npt_mem {
+	uint64_t *(*alloc)(void *ctx, uint64_t *pa);   /* one zeroed 4 KiB table, its address */
+	uint64_t *(*table)(void *ctx, uint64_t pa);    /* the table at address pa */
+	void *ctx;
+};
+
+#define SVM_NPT_RWX                 0x7ull          /* P, W, U: present, writable, user */
+#define SVM_NPT_ADDR_MASK           0x000ffffffffff000ull
+#define SVM_NPT_2M                  (2ull << 20)
+
+/* Root of a new identity map of [0, mem_size) in 2 MiB pages. */
+uint64_t svm_npt_identity(const struct svm_npt_mem *m, uint64_t mem_size);
+
+/* What svm_npt_map changed, so the caller knows what to flush and tell. */
+#define SVM_NPT_SPLIT               (1u << 0)   /* a 2 MiB page became 512 4 KiB pages */
+#define SVM_NPT_NEW_TABLE           (1u << 1)   /* a missing table level was added */
+
+/*
+ * Map the 4 KiB page at gpa to hpa (present, writable as asked; not
+ * present keeps hpa in the entry for the record), splitting a 2 MiB page
+ * that covers it into 4 KiB pages with the same rights. The caller must
+ * flush (TLB_CONTROL) before L2 runs again.
+ */
+unsigned int svm_npt_map(const struct svm_npt_mem *m, uint64_t root, uint64_t gpa, uint64_t hpa,
+			 bool present, bool writable);
 
 /*
  * The VMRUN consistency checks of APM 15.5.1 that can be judged from the

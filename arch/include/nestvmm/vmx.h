@@ -304,6 +304,8 @@ enum vmcs_field {
 #define EXIT_REASON_TRIPLE_FAULT          2
 #define EXIT_REASON_CPUID                 10
 #define EXIT_REASON_HLT                   12
+#define EXIT_REASON_INTERRUPT_WINDOW      7
+#define EXIT_REASON_NMI_WINDOW            8
 #define EXIT_REASON_VMCALL                18
 #define EXIT_REASON_CR_ACCESS             28
 #define EXIT_REASON_IO_INSTRUCTION        30
@@ -314,6 +316,7 @@ enum vmcs_field {
 #define EXIT_REASON_MCE_DURING_VMENTRY    41
 #define EXIT_REASON_EPT_VIOLATION         48
 #define EXIT_REASON_EPT_MISCONFIG         49
+#define EXIT_REASON_PREEMPTION_TIMER      52
 #define EXIT_REASON_MAX                   77
 
 /* Exit qualification of an EPT violation (SDM 28.3.3.2, table 28-7). */
@@ -354,6 +357,9 @@ enum vmcs_field {
 #define EPT_LARGE_PAGE                    (1ull << 7)
 #define EPTP_MEMTYPE_WB                   6ull
 #define EPTP_PAGE_WALK_4                  (3ull << 3)   /* page-walk length - 1 */
+#define EPT_IGNORE_PAT                    (1ull << 6)
+#define EPT_SUPPRESS_VE                   (1ull << 63)
+#define EPT_ADDR_MASK                     0x000ffffffffff000ull
 #define INVEPT_SINGLE_CONTEXT             1ull
 #define INVEPT_ALL_CONTEXT                2ull
 
@@ -377,13 +383,16 @@ uint32_t vmx_ctl_cap_msr(enum vmx_ctl ctl, uint64_t vmx_basic);
  */
 bool vmx_ctl_derive(uint64_t cap, uint32_t required, uint32_t optional,
 		    uint32_t *value, uint32_t *refused);
+/* What an L2 asks of the controls (vmx_l2_controls' wants). */
+#define VMX_L2_WANT_EPT                   (1u << 0)   /* enable EPT (nested paging) */
+#define VMX_L2_WANT_IO_EXITING            (1u << 1)   /* every IN/OUT exits */
 /*
- * All five controls for nestvmm's L2 (what vmx_l2.c writes), from the
- * capability MSRs in cap[] (the TRUE_ ones where they exist). PROC2 is 0
- * unless PROC activates it. On false, *bad and *refused name what the CPU
- * does not allow.
+ * All five controls for nestvmm's L2 (what vmx_vmcs_image puts in the
+ * VMCS), from the capability MSRs in cap[] (the TRUE_ ones where they
+ * exist) and VMX_L2_WANT_* bits. PROC2 is 0 unless PROC activates it. On
+ * false, *bad and *refused name what the CPU does not allow.
  */
-bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], bool ept,
+bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], uint32_t wants,
 		     uint32_t value[VMX_CTL_COUNT], enum vmx_ctl *bad, uint32_t *refused);
 /* Does the capability MSR allow this control bit to be 1? */
 static inline bool vmx_ctl_allows(uint64_t cap, uint32_t bits)
@@ -401,6 +410,94 @@ static inline uint64_t vmx_cr_fixed(uint64_t cr, uint64_t fixed0, uint64_t fixed
 
 /* Why the CPU offers no usable EPT for a 4-level WB identity map, or NULL. */
 const char *vmx_ept_unusable(uint64_t proc_cap, uint64_t proc2_cap, uint64_t ept_vpid_cap);
+
+/* --- interruption information (SDM 25.8.3 VM-entry, 25.9.2 VM-exit) ------------ */
+#define INTR_INFO_VECTOR(i)               ((i) & 0xffu)
+#define INTR_INFO_TYPE(i)                 (((i) >> 8) & 7u)
+#define INTR_INFO_DELIVER_CODE            (1u << 11)
+#define INTR_INFO_VALID                   (1u << 31)
+#define INTR_TYPE_EXT_INTR                0u
+#define INTR_TYPE_NMI                     2u
+#define INTR_TYPE_HARD_EXCEPTION          3u
+#define INTR_TYPE_SOFT_INTR               4u
+#define INTR_TYPE_PRIV_SOFT_EXCEPTION     5u
+#define INTR_TYPE_SOFT_EXCEPTION          6u
+#define VMX_MISC_ZERO_LEN_INJECTION       (1ull << 30)   /* IA32_VMX_MISC[30] */
+
+/* --- arch/intel/common: the VMCS for one L2 (vmx_vmcs.c) --------------------------- */
+
+/* One segment as the VMCS holds it (25.4.1): access rights in VMX layout. */
+struct vmx_seg { uint16_t selector; uint64_t base; uint32_t limit, ar; };
+/*
+ * A GDT entry as the guest-state segment fields describe it: access byte in
+ * AR 7:0, flags (AVL, L, D/B, G) in AR 15:12, limit scaled by G, 16-byte
+ * system descriptors' base 63:32; code and data segments marked accessed
+ * (loading them would). Null, LDT (TI=1) or out-of-limit: unusable (AR 16).
+ */
+struct vmx_seg vmx_seg_from_gdt(const uint64_t *gdt, uint16_t gdt_limit, uint16_t sel);
+
+/*
+ * Everything the VMCS for one L2 is derived from: the CPU's capabilities,
+ * the test's configuration, L1 as it runs now (host state; L2 shares its
+ * GDT and page tables) and where L2 starts. L1 fills it from its live
+ * registers; the unit tests fill it with fixtures.
+ */
+struct vmx_l2_setup {
+	const uint64_t *cap;                  /* [VMX_CTL_COUNT]: capability MSR per control */
+	uint64_t cr0_fixed0, cr0_fixed1, cr4_fixed0, cr4_fixed1;
+	bool nested_paging, io_passthrough;   /* struct l2_cfg */
+	uint32_t intercept_exceptions;        /* exception bitmap: vectors that exit */
+	uint64_t eptp;                        /* with nested_paging */
+	uint64_t cr0, cr3, cr4, efer;         /* L1's */
+	uint64_t fs_base, gs_base;            /* IA32_FS_BASE / IA32_GS_BASE of L1 */
+	const uint64_t *gdt;                  /* L1's GDT, readable here */
+	uint64_t gdtr_base, idtr_base;        /* L1's GDTR and IDTR bases (its addresses) */
+	uint16_t gdtr_limit;
+	uint16_t cs, ds, tr;                  /* L1's code, data and TSS selectors */
+	uint64_t host_rip;                    /* where VM exits land in L1 */
+	uint64_t rip, rsp, rflags;            /* L2's first instruction, stack, flags */
+	uint64_t l2_idtr_base;                /* L2's own IDT */
+	uint16_t l2_idtr_limit;
+};
+
+#define VMCS_IMAGE_MAX 96
+/* The (field, value) pairs L1 VMWRITEs, in order, and the controls among them. */
+struct vmcs_image {
+	unsigned int n;
+	struct vmcs_pair { uint32_t field; uint64_t value; } f[VMCS_IMAGE_MAX];
+	uint32_t ctl[VMX_CTL_COUNT];
+	enum vmx_ctl bad;                     /* on false: the control that refused ... */
+	uint32_t refused;                     /* ... these bits */
+};
+/*
+ * The complete VMCS for one L2 (25.4-25.8): controls from the capability
+ * MSRs, host state = L1 now, guest state = 64-bit L2 on L1's GDT and CR3
+ * with its own IDT and stack. Fields the controls make absent (secondary
+ * controls, IA32_EFER, EPTP) are left out. HOST_RSP is not in it: the
+ * world switch writes it from the stack it runs on. false: a control the
+ * test needs is refused (img->bad, img->refused).
+ */
+bool vmx_vmcs_image(const struct vmx_l2_setup *s, struct vmcs_image *img);
+/* The value of a field in the image; false if it is not there. */
+bool vmcs_image_get(const struct vmcs_image *img, uint32_t field, uint64_t *value);
+
+/* --- arch/intel/common: EPT entries and exits (vmx_vmcs.c) --------------------------- */
+
+/* A 4 KiB EPT leaf (29.3.2): read+execute, +write, WB memory type; 0 = not present. */
+uint64_t vmx_ept_pte(uint64_t hpa, bool present, bool writable);
+/* The 512 4 KiB entries that map what the 2 MiB leaf pde maps, with its permissions and type. */
+void vmx_ept_split(uint64_t pde, uint64_t pt[512]);
+/* EPTP for a 4-level walk of the tables at pml4_pa in WB memory (25.6.11). */
+uint64_t vmx_eptp(uint64_t pml4_pa);
+/* An EPT violation's qualification (table 28-7): the GPA was mapped; the access wrote / fetched. */
+struct vmx_ept_access { bool present, write, fetch; };
+struct vmx_ept_access vmx_ept_violation_decode(uint64_t qualification);
+/* VM-entry interruption-information field (25.8.3) for an event of INTR_TYPE_* type. */
+uint32_t vmx_entry_intr_info(uint8_t vector, unsigned int type, bool deliver_error_code);
+/* Is the VM-exit instruction length field valid for this exit (28.2.4)? */
+bool vmx_exit_has_insn_len(uint32_t reason, uint32_t exit_intr_info);
+/* NVM_REQ() bits (nestvmm/features.h) the capability MSRs offer; cap[] as for vmx_l2_controls. */
+uint32_t vmx_features(const uint64_t cap[VMX_CTL_COUNT], uint64_t ept_vpid_cap);
 
 /* --- arch/intel/common: names ---------------------------------------------------- */
 const char *vmcs_field_name(uint32_t encoding);      /* NULL if unknown */

@@ -55,16 +55,26 @@ bool vmx_ctl_derive(uint64_t cap, uint32_t required, uint32_t optional,
 }
 
 /*
- * What nestvmm's L2 needs (25.6-25.8). Pin-based: nothing. Primary:
+ * What nestvmm's L2 needs (25.6-25.8). Pin-based: external interrupts and
+ * NMIs exit to L1 when the CPU allows it (L2 runs with interrupts off on
+ * an IDT that knows only exceptions). Primary: HLT exits (L2 must not sit
+ * halted), every IN/OUT exits unless the test passes port I/O through,
  * secondary controls only for EPT. Exit: 64-bit host, load IA32_EFER when
  * offered. Entry: IA-32e mode guest, load IA32_EFER when offered.
  */
-static void l2_wants(enum vmx_ctl ctl, bool ept, uint32_t *required, uint32_t *optional)
+static void l2_wants(enum vmx_ctl ctl, uint32_t wants, uint32_t *required, uint32_t *optional)
 {
+	bool ept = wants & VMX_L2_WANT_EPT;
+
 	*required = *optional = 0;
 	switch (ctl) {
+	case VMX_CTL_PIN:
+		*optional = PIN_BASED_EXT_INTR_EXITING | PIN_BASED_NMI_EXITING;
+		break;
 	case VMX_CTL_PROC:
-		*required = ept ? CPU_BASED_ACTIVATE_SECONDARY_CONTROLS : 0;
+		*required = CPU_BASED_HLT_EXITING |
+			    (wants & VMX_L2_WANT_IO_EXITING ? CPU_BASED_UNCOND_IO_EXITING : 0) |
+			    (ept ? CPU_BASED_ACTIVATE_SECONDARY_CONTROLS : 0);
 		break;
 	case VMX_CTL_PROC2:
 		*required = ept ? SECONDARY_EXEC_ENABLE_EPT : 0;
@@ -82,7 +92,7 @@ static void l2_wants(enum vmx_ctl ctl, bool ept, uint32_t *required, uint32_t *o
 	}
 }
 
-bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], bool ept,
+bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], uint32_t wants,
 		     uint32_t value[VMX_CTL_COUNT], enum vmx_ctl *bad, uint32_t *refused)
 {
 	for (int i = 0; i < VMX_CTL_COUNT; i++) {
@@ -92,7 +102,7 @@ bool vmx_l2_controls(const uint64_t cap[VMX_CTL_COUNT], bool ept,
 		/* The secondary controls exist only if the primary ones activate them. */
 		if (i == VMX_CTL_PROC2 && !(value[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS))
 			continue;
-		l2_wants((enum vmx_ctl)i, ept, &required, &optional);
+		l2_wants((enum vmx_ctl)i, wants, &required, &optional);
 		if (!vmx_ctl_derive(cap[i], required, optional, &value[i], refused)) {
 			*bad = (enum vmx_ctl)i;
 			return false;
@@ -157,8 +167,8 @@ const char *vmx_ctl_bit_name(enum vmx_ctl ctl, unsigned int bit)
 
 /*
  * What l2.nested-paging needs (A.3.3, A.10): the secondary controls, their
- * "enable EPT" bit, and EPT paging structures L1 can build: 4-level walks
- * in write-back memory.
+ * "enable EPT" bit, EPT paging structures L1 can build (4-level walks in
+ * write-back memory) and INVEPT to flush what it changes.
  */
 const char *vmx_ept_unusable(uint64_t proc_cap, uint64_t proc2_cap, uint64_t ept_vpid_cap)
 {
@@ -170,5 +180,10 @@ const char *vmx_ept_unusable(uint64_t proc_cap, uint64_t proc2_cap, uint64_t ept
 		return "IA32_VMX_EPT_VPID_CAP lacks the 4-level page walk (bit 6)";
 	if (!(ept_vpid_cap & VMX_EPT_MEMTYPE_WB))
 		return "IA32_VMX_EPT_VPID_CAP lacks write-back EPT paging structures (bit 14)";
+	/* 29.4.3.1: L1 changes EPT entries under a running L2 and must invalidate them. */
+	if (!(ept_vpid_cap & VMX_EPT_INVEPT) ||
+	    !(ept_vpid_cap & (VMX_EPT_INVEPT_SINGLE_CONTEXT | VMX_EPT_INVEPT_ALL_CONTEXT)))
+		return "IA32_VMX_EPT_VPID_CAP lacks INVEPT with a single- or all-context type "
+		       "(bits 20, 25, 26)";
 	return NULL;
 }

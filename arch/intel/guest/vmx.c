@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Intel VMX, L1 side: enter VMX operation (SDM vol. 3C, 24.7 "Enabling and
- * entering VMX operation"). VMCS setup, launch and exits are in vmx_l2.c.
+ * entering VMX operation"). The nested API (VMCS, entries, exits, EPT) is in vmx_nested.c.
  */
 #include "vendor.h"
 #include "vmx_guest.h"
@@ -171,12 +171,13 @@ static enum nvm_status vmx_enable(struct stage_result *r)
 		return stage_fail(r, "VMXON failed (%s)", vmx_result_name(o.result));
 	nested = &nested_ops_vmx;
 	nested_features = vmx_nested_features(&vmx_caps);
+	stage_detail(r, "nested features (NVM_REQ bits) 0x%x", nested_features);
 	return stage_pass(r, "in VMX root operation (VMCS revision 0x%x)", vmx_caps.revision);
 }
 
 /*
- * 31.3 VMXOFF: leaves VMX operation (vmx_run_l2 VMCLEARs its VMCS first,
- * so its data is written back). VMfailValid here means dual-monitor
+ * 31.3 VMXOFF: leaves VMX operation (each test's test_end VMCLEARed its
+ * VMCS first, so its data is written back). VMfailValid here means dual-monitor
  * treatment is active; then CR4.VMXE must stay set.
  */
 static void vmx_disable(void)

@@ -1,15 +1,14 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * VM entry and VM exit for L1 (SDM vol. 3C, 28 "VM entries", 29 "VM exits"),
- * and the L2 stub.
+ * VM entry and VM exit for L1 (SDM vol. 3C, 28 "VM entries", 29 "VM exits").
  *
  * VM entry loads only RSP, RIP and RFLAGS of L2 from the VMCS; VM exit
  * loads only RSP and RIP of L1 (HOST_RSP, HOST_RIP). So vmx_enter keeps
- * L1's callee-saved registers and the struct vmx_gprs pointer on the
+ * L1's callee-saved registers and the register array pointer on the
  * stack at HOST_RSP, and vmx_exit_host_rip finds them there again.
  */
 
-/* struct vmx_gprs offsets (vmx_guest.h) */
+/* Offsets in struct l2_vcpu's gpr[] (enum l2_gpr, guest/nested.h); RSP (56) is the VMCS's. */
 #define R_RAX 0
 #define R_RBX 8
 #define R_RCX 16
@@ -17,19 +16,19 @@
 #define R_RSI 32
 #define R_RDI 40
 #define R_RBP 48
-#define R_R8  56
-#define R_R9  64
-#define R_R10 72
-#define R_R11 80
-#define R_R12 88
-#define R_R13 96
-#define R_R14 104
-#define R_R15 112
+#define R_R8  64
+#define R_R9  72
+#define R_R10 80
+#define R_R11 88
+#define R_R12 96
+#define R_R13 104
+#define R_R14 112
+#define R_R15 120
 
 #define VMCS_HOST_RSP 0x6c14
 
 	.text
-/* enum vmx_result vmx_enter(struct vmx_gprs *regs (rdi), u64 resume (rsi)) */
+/* enum vmx_result vmx_enter(u64 gpr[L2_GPR_COUNT] (rdi), u64 resume (rsi)) */
 	.global vmx_enter
 vmx_enter:
 	push	%rbp
@@ -112,22 +111,6 @@ vmx_exit_host_rip:
 	pop	%rbx
 	pop	%rbp
 	ret
-
-/*
- * The L2 stub, in 64-bit mode on L1's page tables (or L1's EPT): it stores
- * the token L1 put in RSI at the address in RDI (with EPT, the first store
- * takes the EPT violation), sets RAX to "L2" and leaves with VMCALL. L1
- * checks the token, RAX and the exit, skips the VMCALL and resumes: the
- * JMP starts the next round trip.
- */
-	.global l2_stub, l2_stub_store, l2_stub_vmcall
-l2_stub:
-l2_stub_store:
-	mov	%rsi, (%rdi)
-	mov	$0x4c32, %eax		/* L2_STUB_MAGIC */
-l2_stub_vmcall:
-	vmcall
-	jmp	l2_stub
 
 	.bss
 	.balign 8

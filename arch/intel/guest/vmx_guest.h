@@ -28,25 +28,13 @@ struct vmx_outcome vmxon_safe(u64 region_gpa);
 u32 vmx_nested_features(const struct vmx_caps *c);
 
 /*
- * L2's general-purpose registers (all but RSP, which is in the VMCS):
- * vmx_enter (vmx_entry.S) loads them before VM entry and saves them at
- * VM exit. The offsets are used by the assembly: keep the order.
- */
-struct vmx_gprs {
-	u64 rax, rbx, rcx, rdx, rsi, rdi, rbp, r8, r9, r10, r11, r12, r13, r14, r15;
-};
-
-/*
- * VMLAUNCH (resume false) or VMRESUME L2 with these registers. Returns
- * VMX_OK after a VM exit (the registers hold L2's), else how the
+ * VMLAUNCH (resume 0) or VMRESUME L2 with the registers in gpr[] (indexed
+ * by enum l2_gpr; RSP is the VMCS's, its slot is not touched). Returns
+ * VMX_OK after a VM exit (gpr[] then holds L2's registers), else how the
  * instruction failed (VMX_FAIL_INVALID / VMX_FAIL_VALID).
  */
-enum vmx_result vmx_enter(struct vmx_gprs *regs, u64 resume);
+enum vmx_result vmx_enter(u64 *gpr, u64 resume);
 extern u64 vmx_host_rsp;        /* HOST_RSP last written by vmx_enter; 0 forces a write */
 extern const char vmx_exit_host_rip[];
-
-/* The L2 stub (vmx_entry.S): stores RSI at [RDI], sets RAX = L2_STUB_MAGIC, VMCALL, again. */
-extern const char l2_stub[], l2_stub_store[], l2_stub_vmcall[];
-#define L2_STUB_MAGIC 0x4c32u   /* "L2" */
 
 #endif
