@@ -40,6 +40,9 @@ struct host_facts {
 	int kvm_api_version;            /* -1 when /dev/kvm did not open */
 	bool supported_cpuid_virt;      /* KVM_GET_SUPPORTED_CPUID offers VMX/SVM */
 	int cap_nested_state;           /* KVM_CHECK_EXTENSION(KVM_CAP_NESTED_STATE) */
+	char kernel_release[72];        /* /proc/sys/kernel/osrelease (uname -r), or "" */
+	char kvm_build[320];            /* kvm and backend module identity from /sys/module:
+					   "kvm build-id=45ad088e3173 taint=E; kvm_amd ..." */
 };
 
 enum run_end {
