@@ -94,7 +94,7 @@ if grep -q 'full build' "$log"; then
 	echo "FAIL: a step fell back to the full build"
 	fails=$((fails + 1))
 fi
-check "the L0 booted the packaged kernel $release" "kernel=$release"
+check "the L0 booted the packaged kernel $release" "kernel=${release//[.+]/[&]}"
 check "a bad step failed l2.run on L2's RAX" 'l2\.run +fail .*RAX'
 check "a good step passed" 'L0 runner exit 0: good'
 if [[ $fails != 0 ]]; then

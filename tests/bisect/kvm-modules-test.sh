@@ -139,6 +139,15 @@ l0)
 	"$here/nested-bug.sh" amd "$(tree_of "$plain")" >"$work/bug.patch"
 	run 0 "build with the bug" "$script" --kernel "$KERNEL" --patch "$work/bug.patch"
 	buggy=$(tail -n 1 "$work/out")
+	# Checked before booting: modules for another kernel, a directory without kvm.ko.
+	other=${KVM_TEST_OTHER_KERNEL:-6.1}
+	run 100 "modules built for another kernel are refused" "$l0" --kernel "$other" --modules "$plain" \
+		--nestvmm "$NESTVMM"
+	expect "names both releases" "was built for $(sed -n 's/^release=//p' "$plain/BUILD-INFO"), but the kernel is " "$work/err"
+	mkdir -p "$work/empty"
+	run 100 "a --modules directory without kvm.ko is refused" "$l0" --kernel "$KERNEL" --modules "$work/empty" \
+		--nestvmm "$NESTVMM"
+	expect "says kvm.ko is missing" 'holds no kvm.ko' "$work/err"
 	run 0 "packaged kernel + unpatched modules: nestvmm passes" "$l0" --kernel "$KERNEL" --modules "$plain" \
 		--nestvmm "$NESTVMM" --results "$work/good" -- --arch amd
 	expect "the L0 loaded the custom kvm_amd" "^kvm_amd .*build-id=$(build_id "$plain/kvm-amd.ko") from custom" "$work/good/modules.txt"
