@@ -9,6 +9,11 @@
 # --source), build a small kernel with KVM and the vendor module, boot it as
 # the L0 of an emulated machine (scripts/l0: QEMU for AMD, Bochs for Intel)
 # and run `nestvmm --bisect` inside it. The exit code is git bisect's answer.
+#
+# With --base-package PKG --base REF (REF: the commit holding the sources of
+# Debian kernel PKG), a commit whose changes since REF touch only KVM
+# (arch/x86/kvm, virt/kvm, KVM headers) costs no kernel build: only the KVM
+# modules are built (scripts/kvm-modules.sh) and loaded into PKG's kernel.
 set -euo pipefail
 
 readonly EXIT_GOOD=0 EXIT_BAD=1 EXIT_SKIP=125
@@ -35,6 +40,13 @@ L0 of an emulated machine, run nestvmm --bisect inside, exit for git bisect run.
   --l0 PATH          L0 runner (default: scripts/l0/qemu-amd.sh or bochs-intel.sh)
   --results DIR      keep the L0's console log and nestvmm's outputs here
   --config-only      write the build directory's .config and stop (exit 0)
+  --base-package PKG a packaged Debian kernel (linux-image-PKG, 6.1, 6.12)
+                     as the base: KVM-only commits are tested as PKG's
+                     kernel with KVM modules built from this tree
+  --base REF         with --base-package: the commit whose sources are PKG's
+                     (e.g. a commit of Debian's linux-source); a commit whose
+                     changes since REF touch more than KVM gets the full
+                     build (and the log says so)
   -- NESTVMM_ARGS    more nestvmm arguments (--bisect is always given)
   -h, --help         this text
 
@@ -42,6 +54,11 @@ Kernel config: x86_64_defconfig, then the tree's own scripts/config enables
 KVM and the vendor module as modules (KVM_AMD without SEV, so no ccp/PSP),
 module unloading (the L0 reloads KVM with nested=1), then make olddefconfig.
 Options that olddefconfig drops (missing dependencies) are an error.
+
+KVM-only steps (--base-package): git diff --name-only REF (working tree
+included) must list only paths under \`scripts/kvm-modules.sh --kvm-paths\`;
+the modules are built against PKG's configuration and symbol versions, and
+the L0 boots PKG's image with them (scripts/l0 --kernel PKG --modules DIR).
 
 Exit status, as git bisect run reads it:
     0  good: every nestvmm stage passed
@@ -68,14 +85,15 @@ skip() {
 }
 
 ARCH="" SOURCE=$PWD BUILD_DIR="" JOBS="" NESTVMM="$REPO/build/nestvmm" L0="" RESULTS=""
-CONFIG_ONLY=0
+CONFIG_ONLY=0 BASE_PACKAGE="" BASE_REF=""
+KVM_MODULES=${KVM_MODULES:-$REPO/scripts/kvm-modules.sh}
 SETS=()
 NESTVMM_ARGS=()
 
 parse_args() {
 	while [[ $# -gt 0 ]]; do
 		case $1 in
-		--arch | --source | --build-dir | --jobs | --set | --nestvmm | --l0 | --results)
+		--arch | --source | --build-dir | --jobs | --set | --nestvmm | --l0 | --results | --base-package | --base)
 			[[ $# -ge 2 ]] || abort "$1 needs a value (see --help)"
 			;;
 		esac
@@ -94,6 +112,8 @@ parse_args() {
 		--nestvmm) NESTVMM=$2 ;;
 		--l0) L0=$2 ;;
 		--results) RESULTS=$2 ;;
+		--base-package) BASE_PACKAGE=$2 ;;
+		--base) BASE_REF=$2 ;;
 		--config-only) CONFIG_ONLY=1 ;;
 		-h | --help)
 			usage
@@ -124,6 +144,16 @@ parse_args() {
 	SOURCE=$(cd "$SOURCE" && pwd)
 	BUILD_DIR=${BUILD_DIR:-${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbuild/$(basename "$SOURCE")}
 	JOBS=${JOBS:-$(nproc)}
+	if [[ -n $BASE_PACKAGE || -n $BASE_REF ]]; then
+		[[ -n $BASE_PACKAGE && -n $BASE_REF ]] ||
+			abort "--base-package and --base go together (the package, and the commit holding its sources)"
+		case $BASE_PACKAGE in
+		*/*) abort "--base-package takes a Debian kernel (linux-image-PKG, 6.1, 6.12), not a path" ;;
+		esac
+		git -C "$SOURCE" rev-parse -q --verify "$BASE_REF^{commit}" >/dev/null ||
+			abort "--base $BASE_REF is not a commit of $SOURCE"
+		BASE_REF=$(git -C "$SOURCE" rev-parse "$BASE_REF^{commit}")
+	fi
 	if [[ $CONFIG_ONLY == 0 ]]; then
 		[[ -x $NESTVMM ]] || abort "nestvmm binary not found: $NESTVMM (build it, or give --nestvmm)"
 		[[ -x $L0 ]] || abort "L0 runner not found: $L0"
@@ -200,6 +230,14 @@ build() {
 	[[ -f $BUILD_DIR/arch/x86/boot/bzImage ]] || skip "no arch/x86/boot/bzImage after the build"
 }
 
+# full_step: configure and build the whole kernel of this commit.
+full_step() {
+	check_tools
+	configure
+	[[ $CONFIG_ONLY == 0 ]] || exit 0
+	build
+}
+
 # bisect_code L0_EXIT: the L0 runner's exit code (nestvmm's own when it ran) as git bisect's answer.
 bisect_code() {
 	case $1 in
@@ -220,15 +258,48 @@ answer() {
 	esac
 }
 
+# kvm_only_changes: true when everything that differs from BASE_REF (commits
+# and uncommitted changes) is a KVM path; NON_KVM lists the other paths.
+kvm_only_changes() {
+	local spec excludes=()
+	while IFS= read -r spec; do
+		excludes+=(":(glob,exclude)$spec" ":(glob,exclude)$spec/**")
+	done < <("$KVM_MODULES" --kvm-paths)
+	[[ ${#excludes[@]} -gt 0 ]] || abort "$KVM_MODULES --kvm-paths printed nothing"
+	NON_KVM=$(git -C "$SOURCE" diff --name-only "$BASE_REF" -- . "${excludes[@]}") ||
+		abort "git diff $BASE_REF failed in $SOURCE"
+	[[ -z $NON_KVM ]]
+}
+
+# build_kvm_only: the KVM modules of this tree for BASE_PACKAGE; sets
+# KVM_OUT. kvm-modules.sh exits 1 when the build (or applying this tree's
+# KVM files) fails: this commit cannot be tested. Anything else would hit
+# every commit alike.
+build_kvm_only() {
+	local rc=0 start=$SECONDS
+	say "KVM-only step: changes since ${BASE_REF:0:12} touch only KVM; building the KVM modules for $BASE_PACKAGE"
+	KVM_OUT=$("$KVM_MODULES" --kernel "$BASE_PACKAGE" --source "$SOURCE" --jobs "$JOBS") || rc=$?
+	case $rc in
+	0) say "KVM modules built in $((SECONDS - start))s: $KVM_OUT" ;;
+	1) skip "the KVM modules did not build" ;;
+	*) abort "scripts/kvm-modules.sh failed (exit $rc) before building" ;;
+	esac
+}
+
 main() {
 	local rc=0 code l0_args
 	parse_args "$@"
-	check_tools
-	configure
-	[[ $CONFIG_ONLY == 0 ]] || exit 0
-	build
-	l0_args=(--kernel "$BUILD_DIR/arch/x86/boot/bzImage" --modules "$BUILD_DIR/nestvmm-modules"
-		--nestvmm "$NESTVMM")
+	if [[ -n $BASE_PACKAGE && $CONFIG_ONLY == 0 ]] && kvm_only_changes; then
+		build_kvm_only
+		l0_args=(--kernel "$BASE_PACKAGE" --modules "$KVM_OUT" --nestvmm "$NESTVMM")
+	else
+		if [[ -n $BASE_PACKAGE && $CONFIG_ONLY == 0 ]]; then
+			say "full build: changes since ${BASE_REF:0:12} touch $(wc -l <<<"$NON_KVM") file(s) outside KVM, e.g. $(head -n 1 <<<"$NON_KVM")"
+		fi
+		full_step
+		l0_args=(--kernel "$BUILD_DIR/arch/x86/boot/bzImage" --modules "$BUILD_DIR/nestvmm-modules"
+			--nestvmm "$NESTVMM")
+	fi
 	[[ -z $RESULTS ]] || l0_args+=(--results "$RESULTS")
 	say "running nestvmm --bisect${NESTVMM_ARGS[*]:+ ${NESTVMM_ARGS[*]}} in the L0 ($L0)"
 	"$L0" "${l0_args[@]}" -- --bisect "${NESTVMM_ARGS[@]}" || rc=$?

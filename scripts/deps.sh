@@ -4,7 +4,7 @@
 BUILD_PKGS=(build-essential cmake pkg-config linux-libc-dev libfdt-dev)
 BENCH_PKGS=(hyperfine time jq bc)
 TEST_PKGS=(libcriterion-dev jq bc time valgrind strace e2fsprogs util-linux clang libclang-rt-14-dev
-	   libxml2-utils python3 perl man-db)
+	   libxml2-utils python3 perl man-db chromium)
 L0_PKGS=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	 bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools socat)
 

@@ -337,6 +337,8 @@ void format_json(const struct verdict *v, FILE *out)
 	json_field(out, "cpu_flags", h->cpu_flags, ", ");
 	json_field(out, "hypervisor", h->hypervisor, ", ");
 	json_field(out, "kvm_module", h->kvm_module, ", ");
+	json_field(out, "kernel_release", h->kernel_release, ", ");
+	json_field(out, "kvm_build", h->kvm_build, ", ");
 	fprintf(out, "\"nested_param\": %d, \"kvm_api_version\": %d, \"supported_cpuid_virt\": %s, "
 		"\"cap_nested_state\": %d, \"cpuid_virt\": %s,\n    ", h->nested_param, h->kvm_api_version,
 		h->supported_cpuid_virt ? "true" : "false", h->cap_nested_state,

@@ -82,6 +82,8 @@ static void junit_properties(FILE *out, const struct verdict *v, bool host)
 		xml_property(out, "host.cpu_flags", h->cpu_flags);
 		xml_property(out, "host.hypervisor", h->hypervisor);
 		xml_property(out, "host.kvm_module", h->kvm_module);
+		xml_property(out, "host.kernel_release", h->kernel_release);
+		xml_property(out, "host.kvm_build", h->kvm_build);
 		snprintf(num, sizeof(num), "%d", h->nested_param);
 		xml_property(out, "host.nested_param", num);
 		snprintf(num, sizeof(num), "%d", h->kvm_api_version);

@@ -231,12 +231,93 @@ static void probe_module(const char *root, const struct vendor_host *vh, struct 
 	h->nested_param = h->kvm_module[0] ? read_nested(root, h->kvm_module) : -1;
 }
 
+/* read_line ROOT PATH: the first line of a small sysfs/procfs file, or "". */
+static void read_line(const char *root, const char *path, char *buf, size_t len)
+{
+	FILE *f = open_under(root, path);
+
+	buf[0] = '\0';
+	if (!f)
+		return;
+	if (!fgets(buf, (int)len, f))
+		buf[0] = '\0';
+	buf[strcspn(buf, "\n")] = '\0';
+	fclose(f);
+}
+
+/*
+ * The module's GNU build ID from /sys/module/M/notes/.note.gnu.build-id (an
+ * ELF note: namesz, descsz, type, "GNU\0", then the ID) as hex, first 12 bytes.
+ */
+static void read_build_id(const char *root, const char *module, char *hex, size_t len)
+{
+	unsigned char note[64];
+	char path[256];
+	FILE *f;
+	size_t n, namesz, descsz, off;
+
+	hex[0] = '\0';
+	snprintf(path, sizeof(path), "sys/module/%s/notes/.note.gnu.build-id", module);
+	if (!(f = open_under(root, path)))
+		return;
+	n = fread(note, 1, sizeof(note), f);
+	fclose(f);
+	if (n < 16)
+		return;
+	namesz = note[0] | note[1] << 8;
+	descsz = note[4] | note[5] << 8;
+	off = 12 + ((namesz + 3) & ~(size_t)3);
+	for (size_t i = 0; i < descsz && i < 12 && off + i < n && 2 * i + 3 <= len; i++)
+		snprintf(hex + 2 * i, 3, "%02x", note[off + i]);
+}
+
+/*
+ * Which kernel and which KVM build ran the test: a verdict from a custom or
+ * bisected module must say exactly which one. srcversion and version exist
+ * only for modules that declare them; the build ID and the taint flags ("E":
+ * unsigned, "O": out of tree) always do.
+ */
+static void probe_build(const char *root, struct host_facts *h)
+{
+	static const char *const attrs[] = { "srcversion", "version", "taint" };
+	const char *modules[2] = { "kvm", h->kvm_module };
+	size_t used = 0;
+
+	read_line(root, "proc/sys/kernel/osrelease", h->kernel_release, sizeof(h->kernel_release));
+	h->kvm_build[0] = '\0';
+	for (int i = 0; i < 2; i++) {
+		char dir[128], id[32], val[64], path[512];
+		DIR *d;
+
+		if (!modules[i][0] || (i == 1 && !strcmp(modules[1], "kvm")))
+			continue;
+		snprintf(dir, sizeof(dir), "sys/module/%s", modules[i]);
+		snprintf(path, sizeof(path), "%s/%s", root, dir);
+		if (!(d = opendir(path)))
+			continue;
+		closedir(d);
+		read_build_id(root, modules[i], id, sizeof(id));
+		used += snprintf(h->kvm_build + used, sizeof(h->kvm_build) - used, "%s%s build-id=%s",
+				 used ? "; " : "", modules[i], id[0] ? id : "unknown");
+		for (int a = 0; a < 3 && used < sizeof(h->kvm_build); a++) {
+			snprintf(path, sizeof(path), "%s/%s", dir, attrs[a]);
+			read_line(root, path, val, sizeof(val));
+			if (val[0] && used < sizeof(h->kvm_build))
+				used += snprintf(h->kvm_build + used, sizeof(h->kvm_build) - used, " %s=%s",
+						 attrs[a], val);
+		}
+		if (used >= sizeof(h->kvm_build))
+			break;
+	}
+}
+
 void host_probe_files(const char *root, const struct vendor_host *vh, struct host_facts *h)
 {
 	probe_cpuinfo(root, vh, h);
 	probe_module(root, vh, h);
 	outer_probe(root, vh, h);
 	firmware_probe(root, vh, h);
+	probe_build(root, h);
 }
 
 void host_probe_kvm(int kvm_fd, const struct cpuid_table *supported,

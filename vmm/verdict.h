@@ -69,6 +69,9 @@ struct host_facts {
 		char remedy_id[48];
 		char remedy[640];
 	} missing[HOST_MISSING_MAX];
+	char kernel_release[72];        /* /proc/sys/kernel/osrelease (uname -r), or "" */
+	char kvm_build[320];            /* kvm and backend module identity from /sys/module:
+					   "kvm build-id=45ad088e3173 taint=E; kvm_amd ..." */
 };
 
 enum run_end {

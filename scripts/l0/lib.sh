@@ -229,14 +229,69 @@ add_module_with_deps() {
     echo "$name" >>"$list"
 }
 
-# collect_modules MODDIR VENDOR_MODULE DEST LIST: copy VENDOR_MODULE and its
-# dependencies from MODDIR into DEST, and their load order into LIST.
+# collect_modules MODDIR VENDOR_MODULE DEST LIST [KVM_DIR]: copy VENDOR_MODULE
+# and its dependencies from MODDIR into DEST, and their load order into LIST.
+# With KVM_DIR (a custom KVM build for the same kernel), kvm.ko and the
+# vendor modules come from there and everything else from MODDIR.
 collect_modules() {
     MODULE_SEARCH_DIR=$1
     index_modules "$1"
+    MODULE_CUSTOM=()
+    [[ -z ${5:-} ]] || overlay_kvm_modules "$5"
     MODULE_ADDED=()
     : >"$4"
     add_module_with_deps "$2" "" "$3" "$4"
+}
+
+# overlay_kvm_modules DIR: replace the kvm* entries of MODULE_PATH by DIR's,
+# which must hold at least kvm.ko and match the kernel's release (vermagic).
+readonly KVM_MODULE_NAMES=(kvm kvm_amd kvm_intel)
+overlay_kvm_modules() {
+    local dir=$1 name file release custom_release
+    local -A base=()
+    for name in "${!MODULE_PATH[@]}"; do base[$name]=${MODULE_PATH[$name]}; done
+    index_modules "$dir"
+    local -A custom=()
+    for name in "${KVM_MODULE_NAMES[@]}"; do
+        [[ -z ${MODULE_PATH[$name]:-} ]] || custom[$name]=${MODULE_PATH[$name]}
+    done
+    [[ -n ${custom[kvm]:-} ]] || setup_error "--modules $dir holds no kvm.ko (build one with scripts/kvm-modules.sh)"
+    MODULE_PATH=()
+    for name in "${!base[@]}"; do MODULE_PATH[$name]=${base[$name]}; done
+    # A module built for another kernel would be refused by insmod with a
+    # less helpful message: compare the releases now.
+    release=$(module_release "${base[kvm]:-}") || setup_error "the kernel's own kvm module was not found under $MODULE_SEARCH_DIR"
+    for name in "${!custom[@]}"; do
+        custom_release=$(module_release "${custom[$name]}") || setup_error "cannot read the vermagic of ${custom[$name]}"
+        [[ $custom_release == "$release" ]] ||
+            setup_error "${custom[$name]} was built for $custom_release, but the kernel is $release (build it with scripts/kvm-modules.sh --kernel for this kernel)"
+        MODULE_PATH[$name]=${custom[$name]}
+        MODULE_CUSTOM[$name]=1
+    done
+    MODULE_SEARCH_DIR="$MODULE_SEARCH_DIR and $dir"
+}
+declare -A MODULE_CUSTOM
+
+# module_release FILE: the kernel release in FILE's vermagic (compressed or not).
+module_release() {
+    local file=$1 tmp vermagic
+    [[ -n $file ]] || return 1
+    # modinfo takes a path only when it ends in .ko.
+    tmp=$(mktemp --suffix=.ko)
+    decompress_module "$file" "$tmp" && vermagic=$(modinfo -F vermagic "$tmp" 2>/dev/null)
+    rm -f "$tmp"
+    [[ -n ${vermagic:-} ]] || return 1
+    echo "${vermagic%% *}"
+}
+
+# module_identity KO: "vermagic=... srcversion=... build-id=..." of a plain .ko,
+# so a verdict can be traced back to the exact module build.
+module_identity() {
+    local ko=$1 vermagic srcversion build_id
+    vermagic=$(modinfo -F vermagic "$ko" 2>/dev/null | sed 's/ *$//')
+    srcversion=$(modinfo -F srcversion "$ko" 2>/dev/null)
+    build_id=$(readelf -n "$ko" 2>/dev/null | sed -n 's/^ *Build ID: //p' | head -n 1)
+    printf 'vermagic="%s" srcversion=%s build-id=%s' "$vermagic" "${srcversion:-none}" "${build_id:-none}"
 }
 
 # --- initramfs --------------------------------------------------------------

@@ -17,7 +17,9 @@ usage: ${L0_NAME:-scripts/l0/run.sh --vendor amd|intel} [options] [-- NESTVMM_AR
 Boot an emulated L0 with nested KVM and run nestvmm inside it.
 
   --kernel SPEC     6.1 | 6.12 | linux-image-PKG | PATH/bzImage   (default 6.12)
-  --modules DIR     modules of a --kernel PATH (omit if KVM is built in)
+  --modules DIR     modules of a --kernel PATH (omit if KVM is built in); with
+                    a Debian kernel: kvm*.ko built for it (scripts/kvm-modules.sh)
+                    that replace its own KVM modules
   --nestvmm PATH    static binary to run (default build/nestvmm)
   --nested 0|1      nested= for the KVM vendor module, for the runs after it (default 1)
   --run "ARGS"      one nestvmm run; ARGS split on whitespace; repeatable
@@ -46,6 +48,8 @@ EOF
 VENDOR=""
 KERNEL_SPEC=6.12
 MODULES_OPT=""
+KVM_MODULES_DIR=""
+MODULES_TEXT=""
 NESTVMM_BIN="$REPO_ROOT/build/nestvmm"
 CURRENT_NESTED=1
 RUN_NESTED=()
@@ -238,11 +242,12 @@ prepare_kernel() {
         MODULE_DIR=$MODULES_OPT
         KERNEL_NAME=$KERNEL_SPEC
     else
-        [[ -z $MODULES_OPT ]] || setup_error "--modules goes with --kernel PATH, not with a Debian kernel"
+        # With a Debian kernel, --modules replaces only its KVM modules.
         pkg=$(resolve_kernel_package "$KERNEL_SPEC")
         dir=$(fetch_kernel "$pkg")
         KERNEL_IMAGE="$dir/vmlinuz"
         MODULE_DIR="$dir/modules"
+        KVM_MODULES_DIR=$MODULES_OPT
         KERNEL_NAME=$pkg
     fi
     # Built-in KVM reads nested= once, from the command line.
@@ -260,7 +265,8 @@ prepare_initramfs() {
     mkdir -p "$root/lib/nestvmm" "$root/etc/nestvmm" "$root/bin"
     cp "$NESTVMM_BIN" "$root/bin/nestvmm"
     if [[ -n $MODULE_DIR ]]; then
-        collect_modules "$MODULE_DIR" "$VENDOR_MODULE" "$root/lib/nestvmm" "$root/etc/nestvmm/modules"
+        collect_modules "$MODULE_DIR" "$VENDOR_MODULE" "$root/lib/nestvmm" "$root/etc/nestvmm/modules" "$KVM_MODULES_DIR"
+        describe_modules "$root"
     else
         : >"$root/etc/nestvmm/modules"
     fi
@@ -271,8 +277,26 @@ prepare_initramfs() {
     build_initramfs "$WORK/initrd.gz" "$root"
 }
 
+# describe_modules ROOT: say which module builds the L0 loads (and keep the
+# list as DIR/modules.txt with --results), so a verdict names exactly what
+# it tested.
+describe_modules() {
+    local root=$1 name origin line
+    MODULES_TEXT=""
+    while read -r name; do
+        origin=package
+        [[ -z ${MODULE_CUSTOM[$name]:-} ]] || origin="custom ${MODULE_PATH[$name]}"
+        [[ $KERNEL_NAME != */* ]] || origin=${MODULE_PATH[$name]}
+        line="$name $(module_identity "$root/lib/nestvmm/$name.ko") from $origin"
+        MODULES_TEXT+="$line"$'\n'
+        [[ -z ${MODULE_CUSTOM[$name]:-} ]] || say "module $line"
+    done <"$root/etc/nestvmm/modules"
+}
+
 kernel_cmdline() {
-    CMDLINE="console=ttyS0,115200 panic=-1 rdinit=/init"
+    # no_timer_check: an emulator slowed down by a busy host can fail the
+    # kernel's IO-APIC timer check ("IO-APIC + timer doesn't work!" panic).
+    CMDLINE="console=ttyS0,115200 panic=-1 rdinit=/init no_timer_check"
     [[ $VERBOSE == 1 ]] || CMDLINE+=" quiet loglevel=1"
     [[ -n $MODULE_DIR ]] || CMDLINE+=" $VENDOR_MODULE.nested=${RUN_NESTED[0]}"
     [[ -z $EXTRA_CMDLINE ]] || CMDLINE+=" $EXTRA_CMDLINE"
@@ -400,6 +424,7 @@ main() {
     if [[ -n $RESULTS_DIR ]]; then
         extract_results "$SERIAL_LOG" "$RESULTS_DIR"
         [[ $SERIAL_LOG -ef $RESULTS_DIR/console.log ]] || cp "$SERIAL_LOG" "$RESULTS_DIR/console.log"
+        printf '%s' "$MODULES_TEXT" >"$RESULTS_DIR/modules.txt"
     fi
     exit "$code"
 }

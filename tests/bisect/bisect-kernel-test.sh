@@ -3,7 +3,7 @@
 # scripts/bisect-kernel.sh without building a kernel: a fixture tree with a
 # fake scripts/config, a fake make (MAKE=) and a fake L0 runner (--l0) that
 # log what they are asked to do and fail on demand.
-#   bisect-kernel-test.sh args|config|build|exit-codes
+#   bisect-kernel-test.sh args|config|build|exit-codes|kvm-only
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -70,7 +70,18 @@ chmod +x "$work/l0"
 printf '#!/bin/sh\nexit 0\n' > "$work/nestvmm"
 chmod +x "$work/nestvmm"
 
-export FAKE_LOG=$log MAKE=$work/make NESTVMM_CACHE=$work/cache
+# kvm-modules.sh: the real KVM path list, otherwise log the arguments, print
+# an output directory and exit with $FAKE_KVM_EXIT.
+cat > "$work/kvm-modules" <<SH
+#!/bin/sh
+[ "\$1" != --kvm-paths ] || exec "$here/../../scripts/kvm-modules.sh" --kvm-paths
+echo "kvm-modules \$*" >> "\$FAKE_LOG"
+echo "$work/kvm-out"
+exit "\${FAKE_KVM_EXIT:-0}"
+SH
+chmod +x "$work/kvm-modules"
+
+export FAKE_LOG=$log MAKE=$work/make NESTVMM_CACHE=$work/cache KVM_MODULES=$work/kvm-modules
 
 # run WANT_EXIT NAME ARGS...: bisect-kernel.sh's exit code must be WANT_EXIT.
 # $log holds what this run's fakes were asked to do, $log.all every run's.
@@ -185,8 +196,52 @@ exit-codes)
 		FAKE_L0_EXIT=${pair%%:*} run "${pair#*:}" "L0 exit ${pair%%:*}" "${common[@]}" --arch amd
 	done
 	;;
+kvm-only)
+	# The fixture tree becomes a git history: base, then one commit per case.
+	g() { git -C "$tree" -c user.name=t -c user.email=t@nestvmm.invalid "$@"; }
+	mkdir -p "$tree/arch/x86/kvm/svm" "$tree/virt/kvm" "$tree/include/linux" "$tree/kernel"
+	for f in arch/x86/kvm/svm/nested.c virt/kvm/kvm_main.c include/linux/kvm_host.h include/linux/kvmalloc.h \
+		kernel/fork.c; do
+		echo "/* $f */" > "$tree/$f"
+	done
+	g init -q && g add -A && g commit -qm base
+	base=$(g rev-parse HEAD)
+	pkg=(--base-package linux-image-6.12.117+deb12-amd64-unsigned --base "$base")
+	run 0 "no changes since the base: KVM-only" "${common[@]}" --arch amd "${pkg[@]}"
+	expect "says KVM-only" 'KVM-only step' "$work/out"
+	expect "modules built from this tree for the package" \
+		"^kvm-modules --kernel linux-image-6.12.117\+deb12-amd64-unsigned --source $tree --jobs " "$log"
+	expect "L0 boots the package with the modules" \
+		"^l0 --kernel linux-image-6.12.117\+deb12-amd64-unsigned --modules $work/kvm-out --nestvmm $work/nestvmm -- --bisect\$" "$log"
+	expect_not "no kernel build" '^make' "$log"
+	echo x >> "$tree/arch/x86/kvm/svm/nested.c"; echo x >> "$tree/virt/kvm/kvm_main.c"
+	echo x >> "$tree/include/linux/kvm_host.h"
+	g commit -qam "kvm only"
+	run 0 "commits in arch/x86/kvm, virt/kvm, kvm_host.h: KVM-only" "${common[@]}" --arch amd "${pkg[@]}"
+	expect "says KVM-only" 'KVM-only step' "$work/out"
+	expect_not "no kernel build" '^make' "$log"
+	FAKE_KVM_EXIT=1 run 125 "KVM modules do not build: skip" "${common[@]}" --arch amd "${pkg[@]}"
+	expect_not "no L0 after a failed module build" '^l0' "$log"
+	FAKE_KVM_EXIT=3 run 128 "kvm-modules.sh setup failure: abort" "${common[@]}" --arch amd "${pkg[@]}"
+	echo x >> "$tree/include/linux/kvmalloc.h"
+	run 0 "an uncommitted change outside KVM (kvmalloc.h is not a KVM header): full build" \
+		"${common[@]}" --arch amd "${pkg[@]}"
+	expect "says full build and names the file" 'full build: .*1 file\(s\) outside KVM, e.g. include/linux/kvmalloc.h' "$work/out"
+	g checkout -q -- include/linux/kvmalloc.h
+	echo x >> "$tree/kernel/fork.c"
+	g commit -qam "not kvm"
+	run 0 "a commit outside KVM: full build" "${common[@]}" --arch amd "${pkg[@]}"
+	expect "says full build" 'full build: .*kernel/fork.c' "$work/out"
+	expect "the kernel is built" 'bzImage modules' "$log"
+	expect_not "no module-only build" '^kvm-modules' "$log"
+	expect "L0 boots the built kernel" "^l0 --kernel $work/build/arch/x86/boot/bzImage" "$log"
+	run 128 "--base without --base-package" "${common[@]}" --arch amd --base "$base"
+	run 128 "--base that is not a commit" "${common[@]}" --arch amd --base-package 6.12 --base nosuchref
+	expect "names the bad --base" 'nosuchref is not a commit' "$work/out"
+	run 128 "--base-package PATH" "${common[@]}" --arch amd --base-package /boot/vmlinuz --base "$base"
+	;;
 *)
-	echo "usage: bisect-kernel-test.sh args|config|build|exit-codes" >&2
+	echo "usage: bisect-kernel-test.sh args|config|build|exit-codes|kvm-only" >&2
 	exit 2
 	;;
 esac

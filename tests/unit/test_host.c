@@ -34,6 +34,22 @@ Test(host, reads_cpuinfo_and_module)
 	cr_assert_eq(h.nested_param, 1);
 }
 
+/* The exact kernel and KVM build, so a bisect verdict names what it tested. */
+Test(host, names_the_kernel_release_and_kvm_build)
+{
+	probe(FIX("amd-nested"), &vendor_host_amd, "AuthenticAMD", true, 1);
+	cr_assert_str_eq(h.kernel_release, "6.12.117+deb12-amd64");
+	cr_assert_str_eq(h.kvm_build, "kvm build-id=45ad088e31736597bd22bf6d taint=E; "
+			 "kvm_amd build-id=4e95593d0347cbd6bb7e3af1 srcversion=1CE7516F57F4F99ED437008 taint=OE");
+}
+
+Test(host, kvm_build_without_sysfs_notes_says_unknown)
+{
+	probe(FIX("amd-nested-off"), &vendor_host_amd, "AuthenticAMD", false, 1);
+	cr_assert_str_eq(h.kernel_release, "");
+	cr_assert(strstr(h.kvm_build, "kvm_amd build-id=unknown"), "%s", h.kvm_build);
+}
+
 Test(host, nested_available_passes)
 {
 	probe(FIX("amd-nested"), &vendor_host_amd, "AuthenticAMD", true, 1);
