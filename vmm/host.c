@@ -234,15 +234,14 @@ static void probe_module(const char *root, const struct vendor_host *vh, struct 
 /* read_line ROOT PATH: the first line of a small sysfs/procfs file, or "". */
 static void read_line(const char *root, const char *path, char *buf, size_t len)
 {
-	FILE *f = open_under(root, path);
+	size_t n = 0;
+	char *text = read_under(root, path, &n);
 
 	buf[0] = '\0';
-	if (!f)
+	if (!text)
 		return;
-	if (!fgets(buf, (int)len, f))
-		buf[0] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	fclose(f);
+	snprintf(buf, len, "%.*s", (int)strcspn(text, "\n"), text);
+	free(text);
 }
 
 /*
@@ -252,16 +251,17 @@ static void read_line(const char *root, const char *path, char *buf, size_t len)
 static void read_build_id(const char *root, const char *module, char *hex, size_t len)
 {
 	unsigned char note[64];
-	char path[256];
-	FILE *f;
-	size_t n, namesz, descsz, off;
+	char path[256], *raw;
+	size_t n = 0, namesz, descsz, off;
 
 	hex[0] = '\0';
 	snprintf(path, sizeof(path), "sys/module/%s/notes/.note.gnu.build-id", module);
-	if (!(f = open_under(root, path)))
+	if (!(raw = read_under(root, path, &n)))
 		return;
-	n = fread(note, 1, sizeof(note), f);
-	fclose(f);
+	if (n > sizeof(note))
+		n = sizeof(note);
+	memcpy(note, raw, n);
+	free(raw);
 	if (n < 16)
 		return;
 	namesz = note[0] | note[1] << 8;
