@@ -37,6 +37,29 @@ static void write_file(const char *rel, const uint8_t *data, size_t size)
 		abort();
 }
 
+static const char *const tree_files[] = {
+	"proc/cpuinfo", "sys/module/kvm_amd/parameters/nested", "sys/module/kvm_intel/parameters/nested",
+};
+
+/* At exit: the tree goes, deepest first (libFuzzer ends with exit()). */
+static void remove_tree(void)
+{
+	static const char *const dirs[] = {
+		"sys/module/kvm_intel/parameters", "sys/module/kvm_intel", "sys/module/kvm_amd/parameters",
+		"sys/module/kvm_amd", "sys/module/kvm", "sys/module", "sys", "proc", "",
+	};
+	char path[256];
+
+	for (size_t i = 0; i < sizeof(tree_files) / sizeof(tree_files[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, tree_files[i]);
+		unlink(path);
+	}
+	for (size_t i = 0; i < sizeof(dirs) / sizeof(dirs[0]); i++) {
+		snprintf(path, sizeof(path), "%s/%s", root, dirs[i]);
+		rmdir(path);
+	}
+}
+
 static void make_tree(void)
 {
 	static const char *const dirs[] = {
@@ -54,6 +77,7 @@ static void make_tree(void)
 		if (mkdir(path, 0755))
 			abort();
 	}
+	atexit(remove_tree);
 }
 
 static void check_facts(const struct host_facts *h, const struct vendor_host *vh,
