@@ -285,6 +285,7 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 			return;
 		/* The test in progress takes the blame, with the vCPU state. */
 		verdict_set(v, open, NVM_FAIL, v->end_reason, v->vcpu_state);
+		v->broke_in_test = true;
 		if (!restart_selection(v, selected))
 			return;
 		v->restarts++;
@@ -296,6 +297,7 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 		verdict_add_log(v, line);
 		/* Per boot: how it ends, where it is. Decided results stay. */
 		v->end = RUN_NOT_STARTED;
+		v->broke_in_test = false;
 		v->end_reason[0] = v->vcpu_state[0] = '\0';
 		v->last_stage = -1;
 		for (int i = 0; i < NVM_STAGE_COUNT; i++)

@@ -161,7 +161,8 @@ void verdict_finish(struct verdict *v)
 	 * out, a hang before "done") is still a failure: the last stage L1
 	 * reached takes it, with its own result kept in the details.
 	 */
-	if (run_broke(v) && !blamed && v->end != RUN_INTERRUPTED && v->last_stage >= 0) {
+	if (run_broke(v) && !blamed && !v->broke_in_test && v->end != RUN_INTERRUPTED &&
+	    v->last_stage >= 0) {
 		struct stage *s = &v->stage[v->last_stage];
 		char was[VERDICT_REASON_MAX + 16];
 

@@ -158,8 +158,12 @@ Test(format, junit_layout)
 	mixed();
 	const char *s = render(FORMAT_JUNIT);
 
-	cr_assert(!strncmp(s, "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nestvmm\" "
-			   "tests=\"8\" failures=\"1\" errors=\"0\" skipped=\"3\"", 110), "%s", s);
+	char head[160];
+	/* Every registry row is a test case; the l2 ones were skipped after l1.enable failed. */
+	snprintf(head, sizeof(head), "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<testsuites name=\"nestvmm\" "
+		 "tests=\"%d\" failures=\"1\" errors=\"0\" skipped=\"%d\"", NVM_STAGE_COUNT,
+		 NVM_STAGE_COUNT - NVM_STAGE_L2_RUN);
+	cr_assert(!strncmp(s, head, strlen(head)), "%s", s);
 	cr_assert(strstr(s, "<testsuite name=\"l1\" tests=\"3\" failures=\"1\" errors=\"0\" skipped=\"0\""));
 	cr_assert(strstr(s, "<testcase name=\"l1.enable\" classname=\"nestvmm.l1\" time=\"0.000000\">\n"
 			    "      <failure message=\"#GP on WRMSR EFER\" type=\"stage-failed\"/>\n"

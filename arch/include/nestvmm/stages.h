@@ -42,6 +42,12 @@
 	X(L2_NESTED_PAGING, "l2.nested-paging", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,               \
 	  NVM_REQ(NESTED_PAGING),                                                                   \
 	  "L2 behind NPT/EPT: a write to an unmapped GPA exits with its address, L1 maps it, L2 retries") \
+	X(L2_EXCEPTION_INTERCEPT, "l2.exception.intercept", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,   \
+	  NVM_REQ_NONE, "intercepted #UD and #GP exit with vector, error code and the faulting RIP") \
+	X(L2_EVENT_INJECT, "l2.event.inject", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,    \
+	  "exceptions L1 injects reach L2's IDT with their error code and return RIP")            \
+	X(L2_INTERCEPT_HLT, "l2.intercept.hlt", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
 	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
