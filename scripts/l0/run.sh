@@ -175,6 +175,8 @@ boot: cdrom
 com1: enabled=1, mode=file, dev="$WORK/com1"
 display_library: rfb, options="timeout=0"
 clock: sync=none
+speaker: enabled=0
+sound: driver=dummy
 log: $WORK/bochs.log
 panic: action=fatal
 info: action=ignore
