@@ -143,7 +143,8 @@ l0)
 	other=${KVM_TEST_OTHER_KERNEL:-6.1}
 	run 100 "modules built for another kernel are refused" "$l0" --kernel "$other" --modules "$plain" \
 		--nestvmm "$NESTVMM"
-	expect "names both releases" "was built for $(sed -n 's/^release=//p' "$plain/BUILD-INFO"), but the kernel is " "$work/err"
+	release=$(sed -n 's/^release=//p' "$plain/BUILD-INFO")
+	expect "names both releases" "was built for ${release//[.+]/[&]}, but the kernel is " "$work/err"
 	mkdir -p "$work/empty"
 	run 100 "a --modules directory without kvm.ko is refused" "$l0" --kernel "$KERNEL" --modules "$work/empty" \
 		--nestvmm "$NESTVMM"
