@@ -28,8 +28,10 @@ bad-stage)    exp_end=protocol-error;   exp_reason="stage 99 (no such stage)" ;;
 no-done)      exp_end=halted-early;     exp_reason="without reporting done" ;;
 mmio)         exp_end=unexpected-exit;  exp_reason="at GPA 0xd0000000, outside RAM" ;;
 bad-insn)     exp_end=kvm-internal-error; exp_reason="KVM_EXIT_INTERNAL_ERROR"
-	# RDTSCP: an L0 that emulates it lets L1 carry on; then the run is an ordinary one.
-	if [ "$end" = done ]; then exp_end=done exp_reason="every stage" exp_rc=$RC exp_last=$last; fi ;;
+	# RDTSCP: an L0 that emulates it lets L1 carry on; then the run is an ordinary one,
+	# and its text verdict, which has no run line then, must show the same result.
+	if [ "$end" = done ]; then exp_end=done exp_reason="every stage" exp_rc=$RC exp_last=$last
+		exp_text="result: $(case $RC in 0) echo PASS ;; 4) echo SKIP ;; *) echo FAIL ;; esac)"; fi ;;
 *) echo "unknown mode $mode"; exit 2 ;;
 esac
 
@@ -38,7 +40,18 @@ check "JSON exit_code matches the process's ($RC)" [ "$(jget "$out" .exit_code)"
 check "run.end is $exp_end (got $end)" [ "$end" = "$exp_end" ]
 check "run.reason says \"$exp_reason\"" contains "$reason" "$exp_reason"
 check "run.last_stage is '$exp_last' (got '$last')" [ "$last" = "$exp_last" ]
-check "finished within --timeout $T + 2 s (${WALL}s)" less_than "$WALL" $((T + 2))
+# Within the timeout + 2 s, + what starting and stopping a guest costs on this host
+# (seconds under an emulated L0; measured only when needed: a triple-faulting L1
+# ends the moment it starts).
+slack=2 wall=$WALL
+if ! less_than "$wall" $((T + 2)); then
+	mkdir "$TMP/run" && mv "$TMP/out" "$TMP/err" "$TMP/run/"
+	run_timed $T "$nestvmm" --hostile triple-fault --timeout $T
+	slack=$(echo "2 + $WALL" | bc -l)
+	mv "$TMP/run/out" "$TMP/run/err" "$TMP/"
+fi
+check "finished within --timeout $T + $slack s (${wall}s)" less_than "$wall" "$(echo "$T + $slack" | bc -l)"
+WALL=$wall
 if [ "$exp_end" = timeout ]; then
 	check "ran until the timeout (${WALL}s >= $T)" less_than $((T - 1)).9 "$WALL"
 fi
@@ -60,5 +73,5 @@ if [ "$mode" = flood ]; then
 fi
 # The same run in text: the reason is there too (no format hides it).
 run_timed $T "$nestvmm" --hostile "$mode" --timeout $T
-check "text verdict names the reason" grep -qF "$exp_reason" "$TMP/out"
+check "text verdict names the reason (\"${exp_text:-$exp_reason}\")" grep -qF "${exp_text:-$exp_reason}" "$TMP/out"
 finish
