@@ -5,6 +5,11 @@ BUILD_PKGS=(build-essential cmake pkg-config linux-libc-dev libfdt-dev)
 BENCH_PKGS=(hyperfine time jq bc)
 TEST_PKGS=(libcriterion-dev jq bc time valgrind strace e2fsprogs util-linux clang libclang-rt-14-dev
 	   libxml2-utils python3 perl man-db chromium)
+# The Debian root of the userland L0 (scripts/l0/userland.sh), where the tests
+# labelled "kvm" run when this host has no usable /dev/kvm: what those tests
+# call, and cmake for ctest. The sanitizer runtimes are added from gcc's.
+USERLAND_PKGS=(bash coreutils util-linux procps e2fsprogs jq bc time python3 perl strace
+	       valgrind libc6-dbg man-db cmake)
 L0_PKGS=(qemu-system-x86 busybox-static cpio kmod xz-utils zstd
 	 bochs bochsbios vgabios grub-pc-bin grub-common xorriso mtools socat)
 

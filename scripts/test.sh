@@ -16,17 +16,18 @@ quick=0
 need_pkgs "${BUILD_PKGS[@]}" "${TEST_PKGS[@]}"
 [ $quick = 1 ] || need_pkgs "${L0_PKGS[@]}"
 
-total_pass=0 total_fail=0
-# phase NAME BUILD_DIR CTEST_ARGS...: run ctest, add its counts to the totals.
-# A phase that ran no test, or whose ctest failed while its summary says
-# nothing failed, counts as one failure.
-phase() {
+total_pass=0 total_fail=0 CTEST_RUNNER=()
+# ctest_phase NAME BUILD_DIR CTEST_ARGS...: run ctest (through $CTEST_RUNNER if
+# set), add its counts to the totals. A phase that ran no test (e.g. the L0
+# died), or whose ctest failed while its summary says nothing failed, counts
+# as one failure.
+ctest_phase() {
 	local name=$1 dir=$2 log rc
 	shift 2
 	log=$(mktemp)
 	echo "=== $name"
 	set +e
-	ctest --test-dir "$dir" --output-on-failure "$@" 2>&1 | tee "$log"
+	"${CTEST_RUNNER[@]}" ctest --test-dir "$dir" --output-on-failure "$@" 2>&1 | tee "$log"
 	rc=${PIPESTATUS[0]}
 	set -e
 	local line pass fail
@@ -45,6 +46,51 @@ phase() {
 	fi
 	rm -f "$log"
 }
+
+# --- tests that need a usable /dev/kvm (ctest label "kvm") ---------------------
+# When this machine's /dev/kvm works, everything runs natively. When it does
+# not (no KVM module bound, e.g. a kvm-pvm guest), the tests labelled "kvm"
+# run inside an emulated L0 instead: QEMU TCG with kvm_amd (nested=0, a host
+# without nesting) and a Debian userland, the source and build trees shared at
+# the same paths (scripts/l0/userland.sh). Their counts go into the totals.
+# kvm_usable: /dev/kvm opens, speaks KVM API 12 and creates a VM.
+kvm_usable() {
+	python3 - <<'PY' 2>/dev/null
+import fcntl, os
+KVM_GET_API_VERSION, KVM_CREATE_VM = 0xAE00, 0xAE01
+fd = os.open("/dev/kvm", os.O_RDWR | os.O_CLOEXEC)
+assert fcntl.ioctl(fd, KVM_GET_API_VERSION) == 12
+os.close(fcntl.ioctl(fd, KVM_CREATE_VM, 0))
+PY
+}
+if kvm_usable; then
+	KVM_WHERE=native
+	echo "=== /dev/kvm is usable here: the tests labelled kvm run natively"
+else
+	KVM_WHERE=l0
+	echo "=== no usable /dev/kvm here: the tests labelled kvm run in the QEMU TCG L0 (scripts/l0/userland.sh)"
+fi
+# phase NAME BUILD_DIR CTEST_ARGS...: ctest_phase natively, or, without a
+# usable /dev/kvm, the tests not labelled kvm natively and the others in the L0.
+phase() {
+	local name=$1 dir=$2 env=() v listed
+	shift 2
+	if [ "$KVM_WHERE" = native ]; then
+		ctest_phase "$name" "$dir" "$@"
+		return
+	fi
+	ctest_phase "$name, natively, without the tests labelled kvm" "$dir" -LE kvm "$@"
+	# A build without kvm tests (the fuzzers) boots no L0.
+	listed=$(ctest --test-dir "$dir" -N -L kvm "$@")
+	grep -q '^Total Tests: 0$' <<<"$listed" && return 0
+	for v in ASAN_OPTIONS UBSAN_OPTIONS; do
+		[ -z "${!v:-}" ] || env+=(--env "$v=${!v}")
+	done
+	CTEST_RUNNER=(scripts/l0/userland.sh --share "$PWD" "${env[@]}" --)
+	ctest_phase "$name, the tests labelled kvm, in the QEMU TCG L0 (kvm_amd nested=0)" "$dir" -L kvm "$@"
+	CTEST_RUNNER=()
+}
+# --- end of the kvm block ------------------------------------------------------
 
 echo "=== build"
 cmake -S . -B build -DNESTVMM_L0_TESTS=$((1 - quick)) >/dev/null

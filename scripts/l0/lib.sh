@@ -132,34 +132,15 @@ readonly KERNEL_DEB_MEMBERS=('./boot/vmlinuz-*' '*/kernel/arch/x86/kvm/*'
 # fetch_kernel PACKAGE: make sure $L0_CACHE/kernels/PACKAGE holds vmlinuz and
 # modules/; print that directory.
 fetch_kernel() {
-    local pkg=$1 dir="$L0_CACHE/kernels/$1" tmp deb
+    local pkg=$1 dir="$L0_CACHE/kernels/$1" tmp
     if [[ ! -e $dir/.complete ]]; then
         mkdir -p "$L0_CACHE/kernels"
         # Serialise concurrent downloads of the same cache.
         exec {lock_fd}>"$L0_CACHE/kernels/.lock"
         flock "$lock_fd"
         if [[ ! -e $dir/.complete ]]; then
-            apt-cache show "$pkg" >/dev/null 2>&1 || {
-                apt_update_once
-                apt-cache show "$pkg" >/dev/null 2>&1 ||
-                    setup_error "kernel package $pkg not found in apt"
-            }
             say "downloading $pkg (cached under $dir)"
-            rm -rf "$L0_CACHE/kernels"/.fetch.* # left by an interrupted download
-            tmp=$(mktemp -d "$L0_CACHE/kernels/.fetch.XXXXXX")
-            if ! (cd "$tmp" && apt-get download -q "$pkg" >download.log 2>&1); then
-                apt_update_once
-                (cd "$tmp" && apt-get download -q "$pkg" >download.log 2>&1) || {
-                    grep -E '^E:' "$tmp/download.log" >&2 || true
-                    rm -rf "$tmp"
-                    setup_error "apt-get download $pkg failed"
-                }
-            fi
-            deb=$(ls "$tmp"/*.deb)
-            unpack_kernel_deb "$deb" "$tmp/tree" || {
-                rm -rf "$tmp"
-                setup_error "could not unpack $deb"
-            }
+            tmp=$(download_kernel_deb "$pkg" "${KERNEL_DEB_MEMBERS[@]}") || exit
             rm -rf "$dir"
             mkdir -p "$dir"
             mv "$tmp/tree/boot/"vmlinuz-* "$dir/vmlinuz"
@@ -172,13 +153,67 @@ fetch_kernel() {
     echo "$dir"
 }
 
-# unpack_kernel_deb DEB DIR: extract the image and the KVM-related modules.
+# fetch_kernel_extra PACKAGE TAG MEMBER...: add more modules of PACKAGE (tar
+# wildcards, like KERNEL_DEB_MEMBERS) to its cache directory, once per TAG.
+# Only adds files, so runs using the cached kernel at the same time are safe.
+fetch_kernel_extra() {
+    local pkg=$1 tag=$2 dir="$L0_CACHE/kernels/$1" tmp
+    shift 2
+    fetch_kernel "$pkg" >/dev/null
+    if [[ ! -e $dir/.complete-$tag ]]; then
+        exec {lock_fd}>"$L0_CACHE/kernels/.lock"
+        flock "$lock_fd"
+        if [[ ! -e $dir/.complete-$tag ]]; then
+            say "downloading $pkg again for its $tag modules (cached under $dir)"
+            tmp=$(download_kernel_deb "$pkg" "$@") || exit
+            cp -a -n "$tmp/tree/lib/modules/." "$dir/modules/"
+            touch "$dir/.complete-$tag"
+            rm -rf "$tmp"
+        fi
+        exec {lock_fd}>&-
+    fi
+    echo "$dir"
+}
+
+# download_kernel_deb PACKAGE MEMBER...: apt-get download PACKAGE into a new
+# temporary directory under the cache, extract MEMBERs into its tree/, print
+# the directory. The caller holds the cache lock and removes the directory.
+download_kernel_deb() {
+    local pkg=$1 tmp deb
+    shift
+    apt-cache show "$pkg" >/dev/null 2>&1 || {
+        apt_update_once
+        apt-cache show "$pkg" >/dev/null 2>&1 ||
+            setup_error "kernel package $pkg not found in apt"
+    }
+    rm -rf "$L0_CACHE/kernels"/.fetch.* # left by an interrupted download
+    tmp=$(mktemp -d "$L0_CACHE/kernels/.fetch.XXXXXX")
+    if ! (cd "$tmp" && apt-get download -q "$pkg" >download.log 2>&1); then
+        apt_update_once
+        (cd "$tmp" && apt-get download -q "$pkg" >download.log 2>&1) || {
+            grep -E '^E:' "$tmp/download.log" >&2 || true
+            rm -rf "$tmp"
+            setup_error "apt-get download $pkg failed"
+        }
+    fi
+    deb=$(ls "$tmp"/*.deb)
+    unpack_kernel_deb "$deb" "$tmp/tree" "$@" || {
+        rm -rf "$tmp"
+        setup_error "could not unpack $deb"
+    }
+    echo "$tmp"
+}
+
+# unpack_kernel_deb DEB DIR MEMBER...: extract MEMBERs (the image and the
+# KVM-related modules, or extra modules); at least some modules must be there.
 unpack_kernel_deb() {
     local deb=$1 out=$2
+    shift 2
     mkdir -p "$out"
     dpkg-deb --fsys-tarfile "$deb" |
-        tar -x -C "$out" --wildcards "${KERNEL_DEB_MEMBERS[@]}" || return 1
-    compgen -G "$out/boot/vmlinuz-*" >/dev/null && [[ -d $out/lib/modules ]]
+        tar -x -C "$out" --wildcards "$@" || return 1
+    [[ -d $out/lib/modules ]] || return 1
+    [[ $* != *vmlinuz* ]] || compgen -G "$out/boot/vmlinuz-*" >/dev/null
 }
 
 # --- modules ----------------------------------------------------------------
@@ -229,18 +264,24 @@ add_module_with_deps() {
     echo "$name" >>"$list"
 }
 
-# collect_modules MODDIR VENDOR_MODULE DEST LIST [KVM_DIR]: copy VENDOR_MODULE
-# and its dependencies from MODDIR into DEST, and their load order into LIST.
-# With KVM_DIR (a custom KVM build for the same kernel), kvm.ko and the
-# vendor modules come from there and everything else from MODDIR.
+# collect_modules MODDIR VENDOR_MODULE DEST LIST KVM_DIR [MODULE...]: copy
+# VENDOR_MODULE, the other MODULEs and their dependencies from MODDIR into
+# DEST, and their load order into LIST. With KVM_DIR (a custom KVM build for
+# the same kernel; "" for none), kvm.ko and the vendor modules come from
+# there and everything else from MODDIR.
 collect_modules() {
-    MODULE_SEARCH_DIR=$1
-    index_modules "$1"
+    local moddir=$1 vendor=$2 dest=$3 list=$4 kvm_dir=${5:-} name
+    shift 4
+    [[ $# -eq 0 ]] || shift
+    MODULE_SEARCH_DIR=$moddir
+    index_modules "$moddir"
     MODULE_CUSTOM=()
-    [[ -z ${5:-} ]] || overlay_kvm_modules "$5"
+    [[ -z $kvm_dir ]] || overlay_kvm_modules "$kvm_dir"
     MODULE_ADDED=()
-    : >"$4"
-    add_module_with_deps "$2" "" "$3" "$4"
+    : >"$list"
+    for name in "$vendor" "$@"; do
+        add_module_with_deps "$name" "" "$dest" "$list"
+    done
 }
 
 # overlay_kvm_modules DIR: replace the kvm* entries of MODULE_PATH by DIR's,
@@ -307,16 +348,18 @@ sh_quote() {
     printf '%s' "${quoted[*]}"
 }
 
-# build_initramfs OUT ROOT: pack the prepared tree ROOT as gzip'd cpio newc.
+# build_initramfs OUT ROOT [INIT]: pack the prepared tree ROOT as gzip'd cpio
+# newc, with INIT (default init.sh here) as /init.
 build_initramfs() {
-    local out=$1 root=$2 applet
+    local out=$1 root=$2 init=${3:-$L0_DIR/init.sh} applet
     mkdir -p "$root"/{bin,dev,proc,sys,out,etc/nestvmm,lib/nestvmm}
     cp /bin/busybox "$root/bin/busybox"
     for applet in $(/bin/busybox --list); do
         [[ -e $root/bin/$applet ]] || ln -s busybox "$root/bin/$applet"
     done
-    cp "$L0_DIR/init.sh" "$root/init"
-    chmod 755 "$root/init" "$root/bin/nestvmm"
+    cp "$init" "$root/init"
+    chmod 755 "$root/init"
+    [[ ! -e $root/bin/nestvmm ]] || chmod 755 "$root/bin/nestvmm"
     (cd "$root" && find . -print0 | cpio -o -0 -H newc -R 0:0 --quiet) |
         gzip -6 >"$out"
 }

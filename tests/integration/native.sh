@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
-# nestvmm on this machine's own /dev/kvm, which runs L1 but offers no nesting
-# (kvm_pvm here): the outcome every user of such a host must get.
+# nestvmm on a /dev/kvm that runs L1 but offers no nesting (a kvm_pvm host, or,
+# where this machine has no usable /dev/kvm, the QEMU TCG L0 of
+# scripts/l0/userland.sh with kvm_amd nested=0): the outcome every user of such
+# a host must get.
 # Usage: NESTVMM=build/nestvmm tests/integration/native.sh [test_name]
 . "$(dirname "$0")/lib.sh"
 
