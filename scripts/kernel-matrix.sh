@@ -114,15 +114,26 @@ all_packages() {
 	local regex names
 	regex=$(kernel_package_regex "$1")
 	names=$(apt-cache pkgnames linux-image- | grep -E "$regex" | grep -Ev -- '-(cloud|rt)-' || true)
-	# Names apt knows only from a reference (no candidate version) are not downloadable.
+	[[ -n $names ]] || return 0
+	# Names apt knows only from a reference (no candidate version) are not
+	# downloadable: one apt-cache policy call keeps those that are.
+	# shellcheck disable=SC2086 # one package name per word
+	names=$(with_candidate $names)
 	sed 's/-unsigned$//' <<<"$names" | sort -uV | while read -r base; do
 		[[ -n $base ]] || continue
-		if grep -qx -- "$base-unsigned" <<<"$names" && has_candidate "$base-unsigned"; then
+		if grep -qx -- "$base-unsigned" <<<"$names"; then
 			echo "$base-unsigned"
-		elif has_candidate "$base"; then
+		else
 			echo "$base"
 		fi
 	done
+}
+
+# with_candidate PKG...: the packages that have a candidate version.
+with_candidate() {
+	apt-cache policy "$@" 2>/dev/null |
+		awk '/^[^ ].*:$/ { name = substr($0, 1, length($0) - 1) }
+		     /^  Candidate:/ { if ($2 != "(none)") print name }'
 }
 
 has_candidate() {
