@@ -57,7 +57,13 @@ run --format json --output text:/dev/fd/1 | cat > "$T/pipe.out" 2> "$T/e3"; echo
 run --output json:/dev/null > /dev/null 2> "$T/e4"; echo $? > "$T/rc4"
 [ -c /dev/null ] && echo chr > "$T/null-after"
 timeout 20 cat "$T/fifo" > "$T/fifo.out" & reader=$!
-for _ in $(seq 100); do ls -l /proc/$reader/task/*/fd /proc/*/fd 2>/dev/null | grep -q "$T/fifo" && break; sleep 0.05; done
+# Wait until the reader sits in its open() of the FIFO (syscall 257, openat,
+# on x86-64), where it already counts as a reader: under load nestvmm could
+# otherwise run first and rightly find none.
+for _ in $(seq 200); do
+	p=$(pgrep -P $reader -x cat) && [ "$(cut -d' ' -f1 /proc/$p/syscall 2>/dev/null)" = 257 ] && break
+	sleep 0.05
+done
 run --output json:"$T/fifo" > /dev/null 2> "$T/e5"; echo $? > "$T/rc5"
 wait $reader
 [ -p "$T/fifo" ] && echo fifo > "$T/fifo-after"
