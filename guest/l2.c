@@ -17,7 +17,7 @@ extern const u64 l2_exc_stubs[32];
 
 u64 l2_hypercall(u64 code, u64 a0, u64 a1, u64 a2)
 {
-	u64 ret = code;
+	u64 ret = L2_HC_RAX(code);
 
 	/* The register protocol is the same for both; only the instruction differs. */
 	if (l2_use_vmmcall)

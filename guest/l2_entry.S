@@ -8,12 +8,12 @@
 /*
  * unsigned int l2_gpr_probe(u64 seed)
  * Every GPR but RSP and RAX gets l2_gpr_pattern(seed, reg) (guest/l2.h:
- * (seed << 8) ^ (0x5a5a << 48 | reg << 48 | reg)), RAX = L2_HC_PING, then
+ * (seed << 8) ^ (0x5a5a << 48 | reg << 48 | reg)), RAX = L2_HC_RAX(L2_HC_PING), then
  * VMMCALL (AMD) or VMCALL (Intel). Back in L2, count the registers that
  * differ from their pattern. enum l2_gpr numbers: RBX 1, RCX 2, RDX 3,
  * RSI 4, RDI 5, RBP 6, R8-R15 8-15.
  */
-#define L2_HC_PING 0x4e3
+#define L2_HC_PING_RAX 0xfffffb1c000004e3	/* L2_HC_RAX(L2_HC_PING), guest/nested.h */
 
 .macro PATTERN reg, num
 	movq	%r11, %rax		/* r11 = seed << 8, kept until last */
@@ -69,7 +69,7 @@ l2_gpr_probe:
 	xorq	$10, %rax
 	movabsq	$(0x5a5a000000000000 | (10 << 48)), %r10
 	xorq	%rax, %r10
-	movq	$L2_HC_PING, %rax
+	movabsq	$L2_HC_PING_RAX, %rax
 	cmpb	$0, l2_use_vmmcall(%rip)
 	je	2f
 	vmmcall

@@ -51,6 +51,15 @@ enum nvm_status nested_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct sta
 		return NVM_FAIL;
 	if (x->kind != L2_EXIT_HYPERCALL)
 		return NVM_PASS;
+	/* RAX as L2 left it: the code and its complement (L2_HC_RAX). */
+	if (x->hc.code != L2_HC_RAX((u32)x->hc.code)) {
+		nested->describe(vcpu, r);
+		return stage_fail(r, "hypercall at L2 RIP=0x%lx with RAX=0x%lx, which is no code L2 "
+				  "sends (code in bits 31:0, its complement in 63:32): L2's RAX changed "
+				  "between its VMMCALL/VMCALL and L1 (L0 saves RAX in the VMCB/VMCS "
+				  "on the exit)", x->rip, x->hc.code);
+	}
+	x->hc.code = (u32)x->hc.code;
 	if (x->hc.code == L2_HC_FAIL) {
 		const struct l2_report *rep = (const struct l2_report *)(uintptr_t)x->hc.arg0;
 		/* L2 is ours, but its pointer is still checked before L1 follows it. */

@@ -29,7 +29,12 @@
 #include "l1.h"
 #include "nestvmm/features.h"
 
-/* Hypercall function codes, in RAX (guest/l2.h). */
+/*
+ * Hypercall function codes. L2 puts L2_HC_RAX(code) in RAX: the code in bits
+ * 31:0 and its complement in bits 63:32, so that an L0 that changes L2's RAX
+ * on the way out is named as such, not read as another call.
+ */
+#define L2_HC_RAX(code) ((u64)(u32)(code) | ((u64)(u32)~(u32)(code) << 32))
 enum l2_hc {
 	L2_HC_DONE = 0x4e0,       /* L2 finished: RDI = result (0 ok) */
 	L2_HC_FAIL,               /* L2 assertion: RDI = struct l2_report * */
