@@ -50,7 +50,8 @@ if [ "${NESTVMM_SANITIZED:-}" != 1 ]; then   # ASan cannot start under ulimit -v
 	traced "guest RAM mapping fails (ulimit -v)" 1 --mem 4096 --timeout 5 --ulimit
 fi
 
-# During a run: exactly /dev/kvm, the VM and the vCPU beyond what we passed in.
+# During a run: exactly /dev/kvm, the VM, the vCPU and the verdict's output
+# beyond what we passed in.
 "$nestvmm" --hostile spin --timeout 20 > /dev/null 2>&1 &
 pid=$!
 for _ in $(seq 100); do
@@ -62,5 +63,8 @@ fdmap() { for f in /proc/$1/fd/*; do echo "${f##*/} $(readlink "$f")"; done 2>/d
 mine=$(comm -23 <(fdmap $pid) <(fdmap $$) | awk '$1 > 2 { print $2 }' | sort | tr '\n' ' ')
 kill -TERM $pid; wait $pid
 echo "-- fds while L1 runs: $mine"
-check "while L1 runs: /dev/kvm, one VM, one vCPU" [ "$mine" = "/dev/kvm anon_inode:kvm-vcpu:0 anon_inode:kvm-vm " ]
+# Standard output (here /dev/null) is duplicated up front for the verdict
+# (vmm/output.c: a target is opened before the run, so it cannot fail after it).
+check "while L1 runs: /dev/kvm, one VM, one vCPU, the verdict's copy of stdout" \
+	[ "$mine" = "/dev/kvm /dev/null anon_inode:kvm-vcpu:0 anon_inode:kvm-vm " ]
 finish
