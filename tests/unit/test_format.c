@@ -17,8 +17,11 @@ static char *buf;
 static const char *render(enum format f)
 {
 	size_t len;
-	FILE *out = open_memstream(&buf, &len);
+	FILE *out;
 
+	free(buf);               /* a test may render more than once */
+	buf = NULL;
+	out = open_memstream(&buf, &len);
 	format_write(f, &v, out, false);
 	fclose(out);
 	return buf;
