@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "devtree.h"
+#include "nestvmm/stages.h"
 
 #define FDT_AREA 0x10000
 
