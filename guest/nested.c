@@ -51,6 +51,11 @@ enum nvm_status nested_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct sta
 		return NVM_FAIL;
 	if (x->kind != L2_EXIT_HYPERCALL)
 		return NVM_PASS;
+	/* The one hypercall protocol (guest/l2.h): code in RAX, arguments in RDI, RSI, RDX. */
+	x->hc.code = vcpu->gpr[L2_RAX];
+	x->hc.arg0 = vcpu->gpr[L2_RDI];
+	x->hc.arg1 = vcpu->gpr[L2_RSI];
+	x->hc.arg2 = vcpu->gpr[L2_RDX];
 	/* RAX as L2 left it: the code and its complement (L2_HC_RAX). */
 	if (x->hc.code != L2_HC_RAX((u32)x->hc.code)) {
 		nested->describe(vcpu, r);

@@ -84,7 +84,8 @@ struct l2_exit {
 	u8 vector;                /* L2_EXIT_EXCEPTION */
 	bool has_error_code;
 	u32 error_code;
-	struct { u64 code, arg0, arg1, arg2; } hc;   /* L2_EXIT_HYPERCALL: RAX, RDI, RSI, RDX */
+	struct { u64 code, arg0, arg1, arg2; } hc;   /* L2_EXIT_HYPERCALL: RAX, RDI, RSI, RDX, filled
+						       * by nested_enter (vendors set only kind) */
 	/* L2_EXIT_NPF, decoded from EXITINFO1 / the exit qualification: */
 	struct { bool present, write, fetch; } npf;   /* page was present; the access was a write / fetch */
 	char why[120];            /* L2_EXIT_INVALID: the decoded VM-instruction error / reason */

@@ -193,11 +193,7 @@ static void svm_exit_normalise(struct l2_vcpu *vcpu, struct l2_exit *x)
 	}
 	switch (code) {
 	case VMEXIT_VMMCALL:
-		x->kind = L2_EXIT_HYPERCALL;
-		x->hc.code = vcpu->gpr[L2_RAX];
-		x->hc.arg0 = vcpu->gpr[L2_RDI];
-		x->hc.arg1 = vcpu->gpr[L2_RSI];
-		x->hc.arg2 = vcpu->gpr[L2_RDX];
+		x->kind = L2_EXIT_HYPERCALL;    /* nested_enter reads the call from the GPRs */
 		break;
 	case VMEXIT_NPF:
 		/* 15.25.6: EXITINFO2 the faulting GPA, EXITINFO1 a #PF-style error code. */

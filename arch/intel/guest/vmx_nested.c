@@ -471,12 +471,7 @@ static void exit_decode(struct l2_vcpu *vcpu, u32 reason, struct l2_exit *x)
 	x->rip = vcpu->rip;
 	switch (basic) {
 	case EXIT_REASON_VMCALL:
-		/* The hypercall protocol: code in RAX, arguments in RDI, RSI, RDX. */
-		x->kind = L2_EXIT_HYPERCALL;
-		x->hc.code = vcpu->gpr[L2_RAX];
-		x->hc.arg0 = vcpu->gpr[L2_RDI];
-		x->hc.arg1 = vcpu->gpr[L2_RSI];
-		x->hc.arg2 = vcpu->gpr[L2_RDX];
+		x->kind = L2_EXIT_HYPERCALL;    /* nested_enter reads the call from the GPRs */
 		break;
 	case EXIT_REASON_EXCEPTION_NMI:
 		/* 25.9.2: vector, type, error code valid; an NMI is an interrupt, not an exception. */
