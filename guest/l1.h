@@ -64,6 +64,8 @@ void stage_detail(struct stage_result *r, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 
 /* --- the channel to the VMM ------------------------------------------------ */
+/* Announce the message ring to the VMM (chan_send does it too if not yet done). */
+void chan_init(void);
 void chan_send(u16 type, u32 arg, const u64 *vals, const char *s0,
 	       const char *s1, const char *s2);
 void chan_log(u32 level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

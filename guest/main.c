@@ -197,6 +197,7 @@ static const struct vendor_guest *const vendors[] = { &vendor_guest_amd, &vendor
 void l1_main(u64 fdt_gpa)
 {
 	cpu_init();
+	chan_init();
 	config_read(fdt_gpa);
 	for (unsigned int i = 0; i < sizeof(vendors) / sizeof(vendors[0]); i++)
 		if (!strcmp(l1_cfg.vendor, vendors[i]->arch))

@@ -24,4 +24,20 @@ struct chan_msg {
 int chan_decode(const uint8_t *mem, uint64_t mem_size, uint64_t gpa, struct chan_msg *out,
 		char *err, size_t errlen);
 
+/*
+ * L1's message ring (nestvmm/wire.h) at guest-physical ring_gpa: check its
+ * header and return, in *data_gpa and *used, where its messages are and how
+ * many bytes of them there are. 0, or -1 with err saying what was wrong.
+ */
+int chan_ring_open(const uint8_t *mem, uint64_t mem_size, uint64_t ring_gpa, uint64_t *data_gpa,
+		   uint32_t *used, char *err, size_t errlen);
+
+/*
+ * Decode the message at byte *off of a ring's used bytes (data = its first
+ * byte in host memory) and advance *off past it and its padding. 0, or -1
+ * with err naming the offset and what was wrong.
+ */
+int chan_ring_next(const uint8_t *data, uint32_t used, uint32_t *off, struct chan_msg *out,
+		   char *err, size_t errlen);
+
 #endif

@@ -3,6 +3,8 @@
 #ifndef NESTVMM_RUN_H
 #define NESTVMM_RUN_H
 
+#include <stdbool.h>
+#include <stdint.h>
 #include <stdio.h>
 
 #include "kvm.h"
@@ -14,6 +16,11 @@ struct run_ctx {
 	unsigned int timeout_s;
 	int open_stage;            /* stage L1 began and has not ended, or -1 */
 	int done;                  /* L1 sent NVM_MSG_DONE */
+	bool ring_known;           /* L1 announced its message ring (nestvmm/wire.h) ... */
+	uint64_t ring_gpa;         /* ... here */
+	double resumed_at;         /* when L1 last went back to running (batched BEGINs start there) */
+	unsigned long ring_drains; /* OUTs to NVM_PORT_RING (for --trace and the benchmark) */
+	unsigned long messages;    /* messages decoded, by either port */
 };
 
 /*

@@ -111,3 +111,98 @@ Test(channel, takes_the_largest_message)
 	cr_assert_eq(decode(0), 0, "%s", err);
 	cr_assert_eq(strlen(msg.str[0]), NVM_MSG_MAX - NVM_MSG_HDR_SIZE);
 }
+
+/* --- the message ring (wire.h): header checks, then message by message --- */
+
+#define RING 0x2000
+static uint64_t data_gpa;
+static uint32_t used;
+
+static struct nvm_ring *ring_put(uint32_t size, uint32_t n_used)
+{
+	struct nvm_ring *r = (struct nvm_ring *)(mem + RING);
+
+	memset(mem, 0, sizeof(mem));
+	r->magic = NVM_RING_MAGIC;
+	r->size = size;
+	r->used = n_used;
+	return r;
+}
+
+static int ring_open(uint64_t gpa)
+{
+	return chan_ring_open(mem, MEM, gpa, &data_gpa, &used, err, sizeof(err));
+}
+
+Test(channel_ring, opens_a_ring_and_walks_its_padded_messages)
+{
+	struct nvm_ring *r = ring_put(4096, 0);
+	uint8_t *d = mem + RING + NVM_RING_HDR_SIZE;
+	uint32_t off = 0;
+
+	/* Two messages, the first 5 string bytes long: padded to 8. */
+	put(RING + NVM_RING_HDR_SIZE, NVM_MSG_STAGE_BEGIN, "hello", "");
+	uint32_t first = (NVM_MSG_HDR_SIZE + 5 + 7) & ~7u;
+	put(RING + NVM_RING_HDR_SIZE + first, NVM_MSG_STAGE_END, "ok", "d");
+	r->used = first + ((NVM_MSG_HDR_SIZE + 3 + 7) & ~7u);
+
+	cr_assert_eq(ring_open(RING), 0, "%s", err);
+	cr_assert_eq(data_gpa, RING + NVM_RING_HDR_SIZE);
+	cr_assert_eq(used, r->used);
+	cr_assert_eq(chan_ring_next(d, used, &off, &msg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(msg.type, NVM_MSG_STAGE_BEGIN);
+	cr_assert_str_eq(msg.str[0], "hello");
+	cr_assert_eq(off, first, "the next message starts at the 8-byte boundary, not at %u", off);
+	cr_assert_eq(chan_ring_next(d, used, &off, &msg, err, sizeof(err)), 0, "%s", err);
+	cr_assert_eq(msg.type, NVM_MSG_STAGE_END);
+	cr_assert_str_eq(msg.str[1], "d");
+	cr_assert_eq(off, used);
+}
+
+Test(channel_ring, refuses_a_message_reaching_past_the_used_bytes)
+{
+	struct nvm_ring *r = ring_put(4096, 0);
+	uint8_t *d = mem + RING + NVM_RING_HDR_SIZE;
+	uint32_t off = 0;
+
+	put(RING + NVM_RING_HDR_SIZE, NVM_MSG_LOG, "0123456789", "");
+	r->used = NVM_MSG_HDR_SIZE + 4;          /* cuts the message's strings */
+	cr_assert_eq(ring_open(RING), 0, "%s", err);
+	cr_assert_eq(chan_ring_next(d, used, &off, &msg, err, sizeof(err)), -1);
+	cr_assert(strstr(err, "offset 0 of"), "%s", err);
+	cr_assert(strstr(err, "past the end"), "%s", err);
+}
+
+Test(channel_ring, refuses_bad_headers)
+{
+	ring_put(4096, 0);
+	cr_assert_eq(ring_open(MEM - 8), -1, "a header past the end of RAM");
+	cr_assert(strstr(err, "outside guest RAM"), "%s", err);
+	cr_assert_eq(ring_open(RING + 8), -1, "no magic there");
+	cr_assert(strstr(err, "magic"), "%s", err);
+
+	ring_put(4096, 4097);
+	cr_assert_eq(ring_open(RING), -1);
+	cr_assert(strstr(err, "4097 bytes used of its 4096"), "%s", err);
+
+	ring_put(4100, 0);
+	cr_assert_eq(ring_open(RING), -1, "size not a multiple of 8");
+	cr_assert(strstr(err, "size 4100"), "%s", err);
+
+	ring_put(0, 0);
+	cr_assert_eq(ring_open(RING), -1, "empty ring");
+
+	ring_put(NVM_RING_MAX + 8, 0);
+	cr_assert_eq(ring_open(RING), -1, "larger than the VMM accepts");
+
+	ring_put(MEM - RING, 0);                  /* data would end past RAM */
+	cr_assert_eq(ring_open(RING), -1);
+	cr_assert(strstr(err, "inside guest RAM"), "%s", err);
+
+	ring_put(MEM - RING - NVM_RING_HDR_SIZE, 0);   /* data ends exactly at RAM's end */
+	cr_assert_eq(ring_open(RING), 0, "%s", err);
+
+	ring_put(4096, 0)->reserved = 1;
+	cr_assert_eq(ring_open(RING), -1);
+	cr_assert(strstr(err, "reserved"), "%s", err);
+}

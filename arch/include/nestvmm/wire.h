@@ -16,6 +16,7 @@
 #include <stdint.h>
 
 #define NVM_PORT_MSG   0x5e0          /* OUT dword: GPA of a struct nvm_msg */
+#define NVM_PORT_RING  0x5e4          /* OUT dword: GPA of L1's struct nvm_ring: drain it */
 #define NVM_MSG_MAGIC  0x314d564eu    /* "NVM1", little endian */
 #define NVM_MSG_MAX    4096           /* whole message, header included */
 #define NVM_MSG_STRS   3
@@ -51,6 +52,32 @@ struct nvm_msg {
 } __attribute__((packed));
 
 #define NVM_MSG_HDR_SIZE ((uint16_t)sizeof(struct nvm_msg))
+
+/*
+ * Messages without one exit each: L1 appends messages to a ring in its own
+ * memory and OUTs the ring's GPA to NVM_PORT_RING only when a message must
+ * reach the VMM now (a stage's end, DONE, a failure, every message under
+ * --trace, or a full ring). The VMM decodes used bytes of data, message by
+ * message, each exactly as a NVM_PORT_MSG message, and sets used to 0.
+ *
+ * L1 announces the ring (an OUT with used = 0) before its first message, so
+ * that the VMM can also drain it after a crash, a hang, a halt or a signal:
+ * what L1 said before it broke is never lost. The ring cannot move: an OUT
+ * with another GPA is a protocol error, as is any header field out of range.
+ */
+#define NVM_RING_MAGIC 0x52564e4eu    /* "NNVR", little endian */
+#define NVM_RING_MAX   (64u << 10)    /* largest data area the VMM accepts */
+#define NVM_RING_ALIGN 8u             /* each message starts 8-byte aligned */
+
+struct nvm_ring {
+	uint32_t magic;                  /* NVM_RING_MAGIC */
+	uint32_t size;                   /* bytes of data, a multiple of NVM_RING_ALIGN */
+	uint32_t used;                   /* bytes of data holding messages; the VMM zeroes it */
+	uint32_t reserved;               /* zero */
+	uint8_t data[];
+} __attribute__((packed));
+
+#define NVM_RING_HDR_SIZE ((uint32_t)sizeof(struct nvm_ring))
 
 /*
  * Trace levels, set by the VMM in the device tree (property "trace") and
