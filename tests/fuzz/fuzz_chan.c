@@ -5,7 +5,9 @@
  * Input: 8 bytes of little-endian gpa, 4 bytes of RAM size selector, then the
  * RAM image. The image is placed at the end of its own allocation, so any
  * read past the RAM the decoder was given is an ASan report. Each input is
- * decoded at the fuzzed gpa, at 0, and at the last few offsets of RAM.
+ * decoded at the fuzzed gpa, at 0, and at the last few offsets of RAM, both
+ * as one message and as a message ring (chan_ring_open/next) walked to its
+ * end.
  */
 #include <stdint.h>
 #include <stdlib.h>
@@ -36,6 +38,41 @@ static void check(const uint8_t *mem, uint64_t mem_size, uint64_t gpa)
 	}
 }
 
+/* A ring: each message decodes as above, offsets only grow and stay in the used bytes. */
+static void check_ring(const uint8_t *mem, uint64_t mem_size, uint64_t gpa)
+{
+	static struct chan_msg out;
+	uint64_t data_gpa;
+	uint32_t used, off = 0;
+	char err[320] = "";
+
+	if (chan_ring_open(mem, mem_size, gpa, &data_gpa, &used, err, sizeof(err)) < 0) {
+		if (!err[0])
+			abort();
+		return;
+	}
+	if (data_gpa > mem_size || used > mem_size - data_gpa || used > NVM_RING_MAX)
+		abort();                           /* the header let the data leave RAM */
+	while (off < used) {
+		uint32_t before = off;
+
+		err[0] = '\0';
+		if (chan_ring_next(mem + data_gpa, used, &off, &out, err, sizeof(err)) < 0) {
+			if (!err[0])
+				abort();
+			return;
+		}
+		if (off <= before || off > used)
+			abort();                   /* no progress, or past the used bytes */
+	}
+}
+
+static void check_both(const uint8_t *mem, uint64_t mem_size, uint64_t gpa)
+{
+	check(mem, mem_size, gpa);
+	check_ring(mem, mem_size, gpa);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	uint64_t gpa;
@@ -54,13 +91,13 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	/* The RAM size the decoder is told: the image size, or (sel odd) less. */
 	uint64_t mem_size = (sel & 1) && size ? (sel >> 1) % (size + 1) : size;
 
-	check(mem, mem_size, gpa);
-	check(mem, mem_size, gpa & 0xffff);
-	check(mem, mem_size, 0);
+	check_both(mem, mem_size, gpa);
+	check_both(mem, mem_size, gpa & 0xffff);
+	check_both(mem, mem_size, 0);
 	for (uint64_t back = 1; back <= 96 && back <= mem_size; back++)
-		check(mem, mem_size, mem_size - back);
-	check(mem, mem_size, mem_size);
-	check(mem, mem_size, UINT64_MAX);
+		check_both(mem, mem_size, mem_size - back);
+	check_both(mem, mem_size, mem_size);
+	check_both(mem, mem_size, UINT64_MAX);
 	free(mem);
 	return 0;
 }

@@ -72,6 +72,17 @@ def chan_seeds():
         write("chan", "seed-" + name + "-at-end", struct.pack("<QI", 32, 0) + b"\0" * 32 + m)
     write("chan", "seed-truncated-ram", struct.pack("<QI", 0, 2 * 60 + 1) + msgs["log"])
     write("chan", "seed-gpa-huge", struct.pack("<QI", 0xFFFFFFF0, 0) + msgs["done"])
+    # Message rings (wire.h struct nvm_ring): a batch as L1 sends it, and one
+    # whose used count cuts its last message.
+    def pad(m):
+        return m + b"\0" * (-len(m) % 8)
+    batch = b"".join(pad(msgs[k]) for k in ("begin", "log", "end", "done"))
+    ring = struct.pack("<IIII", 0x52564e4e, 4096, len(batch), 0) + batch
+    ring += b"\0" * (16 + 4096 - len(ring))
+    write("chan", "seed-ring-batch", struct.pack("<QI", 0, 0) + ring)
+    cut = struct.pack("<IIII", 0x52564e4e, 4096, len(batch) - 3, 0) + batch
+    cut += b"\0" * (16 + 4096 - len(cut))
+    write("chan", "seed-ring-cut", struct.pack("<QI", 0, 0) + cut)
 
 
 def options_seeds():
