@@ -350,8 +350,10 @@ void format_json(const struct verdict *v, FILE *out)
 	json_field(out, "reason", v->end_reason, ", ");
 	json_field(out, "last_stage", v->last_stage >= 0 ? stage_name[v->last_stage] : "", ", ");
 	json_field(out, "vcpu_state", v->vcpu_state, ", ");
-	fprintf(out, "\"interrupted\": %s, \"restarts\": %u},\n  \"stages\": [\n",
-		v->end == RUN_INTERRUPTED ? "true" : "false", v->restarts);
+	fprintf(out, "\"interrupted\": %s, \"restarts\": %u, \"messages\": %lu, "
+		"\"message_exits\": %lu},\n  \"stages\": [\n",
+		v->end == RUN_INTERRUPTED ? "true" : "false", v->restarts, v->messages,
+		v->message_exits);
 	for (int i = 0, k = 0; i < NVM_STAGE_COUNT; i++) {
 		const struct stage *s = &v->stage[i];
 		if (!s->selected)

@@ -217,8 +217,8 @@ static void l1_boot_once(struct verdict *v, int kvm_fd, const struct cpuid_table
 	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s };
 	run_vcpu(&ctx);
 	*open_stage = ctx.open_stage;
-	TRACE("L1 run ended: %s (%lu messages, %lu ring drains)", v->end_reason, ctx.messages,
-	      ctx.ring_drains);
+	TRACE("L1 run ended: %s (so far %lu messages in %lu exits)", v->end_reason, v->messages,
+	      v->message_exits);
 	vm_destroy(&vm);
 	return;
 

@@ -222,7 +222,7 @@ static bool ring_drain(struct run_ctx *c)
 			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), err);
 			return false;
 		}
-		c->messages++;
+		c->v->messages++;
 		if (!handle_msg(c, &msg))
 			return false;
 	}
@@ -266,17 +266,18 @@ static bool handle_io(struct run_ctx *c)
 		}
 		c->ring_known = true;
 		c->ring_gpa = gpa;
-		c->ring_drains++;
+		c->v->message_exits++;
 		return ring_drain(c);
 	}
 	/* A single message: whatever the ring holds was sent before it. */
 	if (!ring_drain_pending(c))
 		return false;
+	c->v->message_exits++;
 	if (chan_decode(c->vm->mem, c->vm->mem_size, gpa, &msg, err, sizeof(err)) < 0) {
 		end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), err);
 		return false;
 	}
-	c->messages++;
+	c->v->messages++;
 	return handle_msg(c, &msg);
 }
 

@@ -19,8 +19,6 @@ struct run_ctx {
 	bool ring_known;           /* L1 announced its message ring (nestvmm/wire.h) ... */
 	uint64_t ring_gpa;         /* ... here */
 	double resumed_at;         /* when L1 last went back to running (batched BEGINs start there) */
-	unsigned long ring_drains; /* OUTs to NVM_PORT_RING (for --trace and the benchmark) */
-	unsigned long messages;    /* messages decoded, by either port */
 };
 
 /*

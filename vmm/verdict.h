@@ -90,6 +90,8 @@ struct verdict {
 	int last_stage;                       /* last stage L1 began, or -1 */
 	int signal;                           /* the signal that interrupted the run */
 	unsigned int restarts;                /* fresh L1 boots after a test broke L1 */
+	unsigned long messages;               /* L1's messages decoded, over all boots ... */
+	unsigned long message_exits;          /* ... and the OUTs that carried them (wire.h ring) */
 	bool broke_in_test;                   /* the run broke inside a test, which took the blame */
 	bool strict;                          /* skips for missing host support fail */
 	uint32_t require;                     /* --require: unsupported skips of these fail */
