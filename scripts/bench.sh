@@ -95,10 +95,15 @@ peak_rss() {
 f_rss=$(peak_rss "$build/bench_floor")
 n_rss=$(peak_rss "$build/nestvmm" "${extra[@]}")
 n_rc=0
-"$build/nestvmm" "${extra[@]}" >/dev/null 2>&1 || n_rc=$?
+"$build/nestvmm" "${extra[@]}" --format json --output "json:$tmp.json" >/dev/null 2>&1 || n_rc=$?
+# How many exits L1's messages cost (the wire's ring batches them: nestvmm/wire.h).
+msgs=$(jq -r '"\(.run.messages) L1 messages in \(.run.message_exits) exits"' "$tmp.json" 2>/dev/null ||
+	echo "no verdict")
+rm -f "$tmp.json"
 
 printf '%-28s %12s %14s\n' "program ($runs runs)" "median ms" "peak RSS MiB"
 printf '%-28s %12.2f %14.2f\n' "floor (VM+vCPU to HLT)" "$f_ms" "$(echo "$f_rss / 1024" | bc -l)"
 printf '%-28s %12.2f %14.2f\n' "nestvmm ${extra[*]:-(default)}" "$n_ms" "$(echo "$n_rss / 1024" | bc -l)"
 printf '%-28s %12.2f\n' "ratio nestvmm/floor" "$(echo "$n_ms / $f_ms" | bc -l)"
+echo "nestvmm: $msgs"
 echo "nestvmm exit code: $n_rc (targets: median <= 10 ms, <= 5x floor, peak RSS <= 16 MiB)"
