@@ -61,7 +61,15 @@ use_run() {
 	[ -s "$out" ] || fail "run $1 left no verdict (exit $rc)"
 }
 
-all_pass() { jq -e 'all(.stages[]; .status == "pass")' "$out" >/dev/null || fail "not every stage passed"; }
+# Every test passed, or was skipped as unsupported by this L0 (naming the
+# missing features): what the emulated L0s lack (e.g. NRIPS under QEMU TCG)
+# is no failure, anything else is.
+all_pass() {
+	jq -e 'all(.stages[]; .status == "pass" or
+		(.status == "skip" and (.unsupported | length) > 0))' "$out" >/dev/null ||
+		fail "not every stage passed: $(jq -r '[.stages[] | select(.status != "pass") |
+			"\(.name) \(.status): \(.reason)"] | join("; ")' "$out" | cut -c1-600)"
+}
 cycles_reported() {
 	jq -e --arg s "$1" '.stages[] | select(.name == $s) | .details |
 		test("round_trip_cycles min=[0-9]+ median=[0-9]+ max=[0-9]+")' \
