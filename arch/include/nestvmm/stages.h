@@ -66,7 +66,9 @@
 	  "VMSAVE stores and VMLOAD loads FS/GS/TR/LDTR and the SYSCALL/SYSENTER MSRs; L2 sees them") \
 	X(L2_INSN_SVM_HSAVE, "l2.insn.svm.hsave", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE,              \
 	  NVM_REQ_NONE,                                                                             \
-	  "VM_HSAVE_PA refuses unaligned/out-of-range values (#GP); a new valid page works for VMRUN")
+	  "VM_HSAVE_PA refuses unaligned/out-of-range values (#GP); a new valid page works for VMRUN") \
+	X(L2_INSN_SVM_GIF, "l2.insn.svm.gif", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE, NVM_REQ(VGIF),    \
+	  "L2's CLGI/STGI under virtual GIF change V_GIF; VMRUN loads it; an intercepted CLGI exits")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
