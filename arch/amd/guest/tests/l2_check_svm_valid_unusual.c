@@ -16,8 +16,10 @@
  *  - an MSRPM and an IOPM that end on the last byte below MAXPHYADDR (the
  *    rule is "extends to an address >= the maximum", 15.5.1), with
  *    MSR_PROT/IOIO_PROT off so neither is read;
- *  - an MSRPM base with bits 11:0 set: they are ignored (appendix B,
- *    table B-1, MSRPM_BASE_PA "bits 11:0 are ignored").
+ *  - an MSRPM base 8 KiB below MAXPHYADDR with bits 11:0 set: they are
+ *    ignored (appendix B, table B-1, MSRPM_BASE_PA "bits 11:0 are
+ *    ignored"), so the map still ends below the limit; a check that
+ *    rounded the base up instead would refuse it.
  */
 #include "test.h"
 #include "../svm_check.h"
@@ -41,7 +43,8 @@ static void maps_at_limit(struct vmcb *v, u32 m)
 	v->control.msrpm_base_pa = (1ull << m) - SVM_MSRPM_SIZE;
 	v->control.iopm_base_pa = (1ull << m) - SVM_IOPM_SIZE;
 }
-static void msrpm_low_bits(struct vmcb *v, u32 m) { (void)m; v->control.msrpm_base_pa |= 0xfff; }
+/* Bits 11:0 are ignored, not rounded up: the map still ends at MAXPHYADDR - 1. */
+static void msrpm_low_bits(struct vmcb *v, u32 m) { v->control.msrpm_base_pa = ((1ull << m) - SVM_MSRPM_SIZE) | 0xfff; }
 
 static const struct valid_row rows[] = {
 	{ "CR0.CD=1, NW=0", cd_no_nw },
@@ -51,7 +54,7 @@ static const struct valid_row rows[] = {
 	{ "ES null (selector 0, attributes 0)", es_null },
 	{ "DS expand-down, limit 0", ds_expand_down },
 	{ "MSRPM and IOPM end at MAXPHYADDR - 1", maps_at_limit },
-	{ "MSRPM base bits 11:0 set", msrpm_low_bits },
+	{ "MSRPM base MAXPHYADDR - 8 KiB with bits 11:0 set", msrpm_low_bits },
 };
 
 static void l2_code(u64 unused)
