@@ -19,7 +19,10 @@
  *  - an MSRPM base 8 KiB below MAXPHYADDR with bits 11:0 set: they are
  *    ignored (appendix B, table B-1, MSRPM_BASE_PA "bits 11:0 are
  *    ignored"), so the map still ends below the limit; a check that
- *    rounded the base up instead would refuse it.
+ *    rounded the base up instead would refuse it;
+ *  - L2 in flat 32-bit protected mode with paging off, and in real mode
+ *    (EFER.LME=0, CR0.PG=0; 15.5.1 only constrains long mode): L2 runs
+ *    a VMMCALL and exits with it at the RIP L1 gave.
  */
 #include "test.h"
 #include "../svm_check.h"
@@ -29,32 +32,57 @@
 
 struct valid_row {
 	const char *what;
-	void (*apply)(struct vmcb *v, u32 maxphyaddr);
+	void (*apply)(struct l2_vcpu *vcpu, struct vmcb *v, u32 maxphyaddr);
+	bool stub;   /* L2 runs svm_check_l2_vmmcall: expect VMMCALL at vcpu->rip, not DONE */
 };
 
-static void cd_no_nw(struct vmcb *v, u32 m) { (void)m; v->save.cr0 = (v->save.cr0 | CR0_CD) & ~CR0_NW; }
-static void cd_nw(struct vmcb *v, u32 m) { (void)m; v->save.cr0 |= CR0_CD | CR0_NW; }
-static void dr6_dr7(struct vmcb *v, u32 m) { (void)m; v->save.dr6 = 0; v->save.dr7 = 0x700; }
-static void asid_max(struct vmcb *v, u32 m) { (void)m; v->control.guest_asid = svm_caps.nasid - 1; }
-static void es_null(struct vmcb *v, u32 m) { (void)m; v->save.es = (struct vmcb_seg){ 0 }; }
-static void ds_expand_down(struct vmcb *v, u32 m) { (void)m; v->save.ds.attrib = (v->save.ds.attrib & ~SVM_SEG_TYPE_MASK) | 0x7; v->save.ds.limit = 0; }
-static void maps_at_limit(struct vmcb *v, u32 m)
+static void cd_no_nw(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->save.cr0 = (v->save.cr0 | CR0_CD) & ~CR0_NW; }
+static void cd_nw(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->save.cr0 |= CR0_CD | CR0_NW; }
+static void dr6_dr7(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->save.dr6 = 0; v->save.dr7 = 0x700; }
+static void asid_max(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->control.guest_asid = svm_caps.nasid - 1; }
+static void es_null(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->save.es = (struct vmcb_seg){ 0 }; }
+static void ds_expand_down(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; (void)m; v->save.ds.attrib = (v->save.ds.attrib & ~SVM_SEG_TYPE_MASK) | 0x7; v->save.ds.limit = 0; }
+static void maps_at_limit(struct l2_vcpu *vcpu, struct vmcb *v, u32 m)
 {
+	(void)vcpu;
 	v->control.msrpm_base_pa = (1ull << m) - SVM_MSRPM_SIZE;
 	v->control.iopm_base_pa = (1ull << m) - SVM_IOPM_SIZE;
 }
 /* Bits 11:0 are ignored, not rounded up: the map still ends at MAXPHYADDR - 1. */
-static void msrpm_low_bits(struct vmcb *v, u32 m) { v->control.msrpm_base_pa = ((1ull << m) - SVM_MSRPM_SIZE) | 0xfff; }
+static void msrpm_low_bits(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)vcpu; v->control.msrpm_base_pa = ((1ull << m) - SVM_MSRPM_SIZE) | 0xfff; }
+
+/*
+ * L2 outside long mode (EFER.LME=LMA=0, CR0.PG=0): VMRUN loads the hidden
+ * segment state from the VMCB, so flat 32-bit protected mode and real mode
+ * (CS.base = the stub's 64 KiB block) need no descriptor of their own. The
+ * stub's bytes (VMMCALL, PAUSE, JMP rel8) mean the same in 16/32/64-bit code.
+ */
+static void legacy_mode(struct l2_vcpu *vcpu, struct vmcb *v, bool real)
+{
+	u64 stub = gpa_of(svm_check_l2_vmmcall);
+
+	v->save.efer &= ~(u64)(EFER_LME | EFER_LMA);
+	v->save.cr0 &= ~(u64)(CR0_PG | (real ? CR0_PE : 0));
+	v->save.cs.attrib = real ? 0x009b : 0x0c9b;          /* code, P; 32-bit: D, G */
+	v->save.cs.limit = real ? 0xffff : 0xffffffff;
+	v->save.cs.base = real ? stub & ~0xffffull : 0;
+	v->save.cs.selector = real ? (u16)(v->save.cs.base >> 4) : v->save.cs.selector;
+	vcpu->rip = real ? stub & 0xffff : stub;
+}
+static void prot32_nopaging(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)m; legacy_mode(vcpu, v, false); }
+static void real_mode(struct l2_vcpu *vcpu, struct vmcb *v, u32 m) { (void)m; legacy_mode(vcpu, v, true); }
 
 static const struct valid_row rows[] = {
-	{ "CR0.CD=1, NW=0", cd_no_nw },
-	{ "CR0.CD=1, NW=1", cd_nw },
-	{ "DR6=0, DR7=0x700", dr6_dr7 },
-	{ "ASID = CPUID 8000_000Ah:EBX - 1", asid_max },
-	{ "ES null (selector 0, attributes 0)", es_null },
-	{ "DS expand-down, limit 0", ds_expand_down },
-	{ "MSRPM and IOPM end at MAXPHYADDR - 1", maps_at_limit },
-	{ "MSRPM base MAXPHYADDR - 8 KiB with bits 11:0 set", msrpm_low_bits },
+	{ "CR0.CD=1, NW=0", cd_no_nw, false },
+	{ "CR0.CD=1, NW=1", cd_nw, false },
+	{ "DR6=0, DR7=0x700", dr6_dr7, false },
+	{ "ASID = CPUID 8000_000Ah:EBX - 1", asid_max, false },
+	{ "ES null (selector 0, attributes 0)", es_null, false },
+	{ "DS expand-down, limit 0", ds_expand_down, false },
+	{ "MSRPM and IOPM end at MAXPHYADDR - 1", maps_at_limit, false },
+	{ "MSRPM base MAXPHYADDR - 8 KiB with bits 11:0 set", msrpm_low_bits, false },
+	{ "L2 in 32-bit protected mode, paging off", prot32_nopaging, true },
+	{ "L2 in real mode", real_mode, true },
 };
 
 static void l2_code(u64 unused)
@@ -82,8 +110,19 @@ NVM_TEST(L2_CHECK_SVM_VALID_UNUSUAL)
 
 		memcpy(vcpu.vendor, saved, sizeof(*saved));
 		vcpu = saved_vcpu;
-		rows[i].apply(vcpu.vendor, maxphy);
-		if (nested_enter(&vcpu, &x, r) != NVM_PASS)
+		rows[i].apply(&vcpu, vcpu.vendor, maxphy);
+		if (rows[i].stub) {
+			u64 want = vcpu.rip;
+
+			if (nested->enter(&vcpu, &x, r) != NVM_PASS)
+				snprintf(buf, sizeof(buf), "%s: %s", rows[i].what, r->reason);
+			else if (x.raw == VMEXIT_VMMCALL && x.rip == want)
+				continue;
+			else
+				snprintf(buf, sizeof(buf), "%s: exit 0x%lx (%s) at L2 RIP=0x%lx, expected "
+					 "VMMCALL at 0x%lx", rows[i].what, x.raw, l2_exit_kind_name(x.kind),
+					 x.rip, want);
+		} else if (nested_enter(&vcpu, &x, r) != NVM_PASS)
 			snprintf(buf, sizeof(buf), "%s: %s", rows[i].what, r->reason);
 		else if (x.kind == L2_EXIT_HYPERCALL && x.hc.code == L2_HC_DONE)
 			continue;
@@ -100,6 +139,7 @@ NVM_TEST(L2_CHECK_SVM_VALID_UNUSUAL)
 	if (failed)
 		return stage_fail(r, "%u of %u legal VMCBs refused or broken: %s", failed,
 				  (u32)(sizeof(rows) / sizeof(rows[0])), first);
-	return stage_pass(r, "%u unusual but legal VMCBs (APM 15.5.1) entered and L2 ran to DONE",
+	return stage_pass(r, "%u unusual but legal VMCBs (APM 15.5.1) entered; L2 ran to DONE (to its "
+			  "VMMCALL outside long mode)",
 			  (u32)(sizeof(rows) / sizeof(rows[0])));
 }
