@@ -33,6 +33,13 @@
 #define G_R14	112
 #define G_R15	120
 
+/* struct svm_vmrun_regs (svm_check.h), checked there with static asserts. */
+#define SVM_VR_RAX		0
+#define SVM_VR_RSP		8
+#define SVM_VR_RFLAGS		16
+#define SVM_VR_RSP_BEFORE	24
+#define SVM_VR_RFLAGS_BEFORE	32
+
 /*
  * u64 svm_vmrun(u64 vmcb_pa, u64 *gpr)
  * Returns 0 after a #VMEXIT, or (vector + 1) | error_code << 32 when VMRUN
@@ -67,7 +74,17 @@ svm_vmrun:
 	movq	G_R15(%rsi), %r15
 	movq	G_RSI(%rsi), %rsi
 
+	/* For tests of VMRUN itself (svm_check.h): L1's RSP and RFLAGS at
+	 * VMRUN, and RAX, RSP, RFLAGS as #VMEXIT left them. No register is
+	 * free here: RIP-relative stores only. */
+	movq	%rsp, svm_vmrun_regs+SVM_VR_RSP_BEFORE(%rip)
+	pushfq
+	popq	svm_vmrun_regs+SVM_VR_RFLAGS_BEFORE(%rip)
 1:	vmrun	%rax
+	movq	%rax, svm_vmrun_regs+SVM_VR_RAX(%rip)
+	movq	%rsp, svm_vmrun_regs+SVM_VR_RSP(%rip)
+	pushfq
+	popq	svm_vmrun_regs+SVM_VR_RFLAGS(%rip)
 
 	/* #VMEXIT: RAX (= VMCB PA), RSP and RIP are L1's again; the rest is L2's. */
 	movq	(%rsp), %rax

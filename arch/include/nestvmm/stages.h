@@ -50,7 +50,25 @@
 	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
-	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging") \
+	/* SVM consistency checks and instructions (issue 10 items 2, 4; AMD only) */             \
+	X(L2_CHECK_SVM_INVALID_STATE, "l2.check.svm.invalid-state", "l2", NVM_AMD,                \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "each APM 15.5.1 rule broken alone ends VMRUN in VMEXIT_INVALID with L1 as at VMRUN")    \
+	X(L2_CHECK_SVM_VALID_UNUSUAL, "l2.check.svm.valid-unusual", "l2", NVM_AMD,                \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "unusual but legal VMCBs (CR0.CD, DR6/DR7, max ASID, null ES, maps at the limit) enter")  \
+	X(L2_INSN_SVM_FAULTS, "l2.insn.svm.faults", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE,            \
+	  NVM_REQ_NONE,                                                                             \
+	  "SVM instructions #UD with EFER.SVME=0; VMRUN/VMLOAD/VMSAVE #GP on bad addresses")       \
+	X(L2_INSN_SVM_VMLOAD_VMSAVE, "l2.insn.svm.vmload-vmsave", "l2", NVM_AMD,                  \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "VMSAVE stores and VMLOAD loads FS/GS/TR/LDTR and the SYSCALL/SYSENTER MSRs; L2 sees them") \
+	X(L2_INSN_SVM_HSAVE, "l2.insn.svm.hsave", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE,              \
+	  NVM_REQ_NONE,                                                                             \
+	  "VM_HSAVE_PA refuses unaligned/out-of-range values (#GP); a new valid page works for VMRUN") \
+	X(L2_INSN_SVM_GIF, "l2.insn.svm.gif", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE, NVM_REQ(VGIF),    \
+	  "L2's CLGI/STGI under virtual GIF change V_GIF; VMRUN loads it; an intercepted CLGI exits")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
