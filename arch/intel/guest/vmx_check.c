@@ -323,7 +323,7 @@ static const char *row_outcome(const struct vmx_check_row *row, struct l2_vcpu *
 		break;
 	}
 	if (x.kind == L2_EXIT_INVALID)
-		snprintf(buf, len, "%s%s", x.why, entry_fail ? "" : "");
+		snprintf(buf, len, "%s", x.why);
 	else
 		snprintf(buf, len, "%s exit 0x%lx at RIP 0x%lx (qualification 0x%lx)",
 			 l2_exit_kind_name(x.kind), x.raw, x.rip, x.info1);

@@ -121,8 +121,8 @@ static const char *cr3_target_max(struct l2_vcpu *v)
 
 /*
  * 27.3.1.5: in activity state HLT the only events VM entry may inject are
- * external interrupts, NMIs and hardware exceptions 1 and 18; 27.6.x: the
- * delivery leaves the processor active. L2's own #DB handler counts it,
+ * external interrupts, NMIs and hardware exceptions 1 and 18; delivering
+ * the injected event (27.6) leaves the processor active. L2's own #DB handler counts it,
  * and returns to l2_start, so that L2 then runs to its end.
  */
 static volatile u32 hlt_db_seen;
