@@ -68,7 +68,25 @@
 	  NVM_REQ_NONE,                                                                             \
 	  "VM_HSAVE_PA refuses unaligned/out-of-range values (#GP); a new valid page works for VMRUN") \
 	X(L2_INSN_SVM_GIF, "l2.insn.svm.gif", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE, NVM_REQ(VGIF),    \
-	  "L2's CLGI/STGI under virtual GIF change V_GIF; VMRUN loads it; an intercepted CLGI exits")
+	  "L2's CLGI/STGI under virtual GIF change V_GIF; VMRUN loads it; an intercepted CLGI exits") \
+	/* VMX consistency checks and instructions (SDM 27.2-27.4, 27.8, 31) */                   \
+	X(L2_CHECK_VMX_CONTROLS, "l2.check.vmx.controls", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE,     \
+	  NVM_REQ_NONE, "invalid VMX controls fail VMLAUNCH with VMfailValid(7), one row per rule") \
+	X(L2_CHECK_VMX_HOST_STATE, "l2.check.vmx.host-state", "l2", NVM_INTEL,                      \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "invalid host-state fields fail VMLAUNCH with VMfailValid(8), one row per rule")         \
+	X(L2_CHECK_VMX_GUEST_STATE, "l2.check.vmx.guest-state", "l2", NVM_INTEL,                    \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "invalid guest state exits with reason 33 (MSR loading: 34), bit 31 and the qualification") \
+	X(L2_CHECK_VMX_VALID_UNUSUAL, "l2.check.vmx.valid-unusual", "l2", NVM_INTEL,                \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "unusual VMCS settings the SDM allows enter L2 (no over-strict checks)")                  \
+	X(L2_INSN_VMX_VMFAIL_CODES, "l2.insn.vmx.vmfail-codes", "l2", NVM_INTEL,                    \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "VMCLEAR/VMPTRLD/VMREAD/VMWRITE/VMLAUNCH/VMRESUME fail with the SDM's error and RFLAGS")   \
+	X(L2_INSN_VMX_VMXOFF_CYCLE, "l2.insn.vmx.vmxoff-cycle", "l2", NVM_INTEL,                    \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
+	  "VMXON in root fails (15), INVEPT/INVVPID bad types (28), VMXOFF/VMXON and relaunch")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -9,6 +9,15 @@
 
 struct vmx_caps vmx_caps;
 
+/*
+ * 24.11.5: the VMXON region stays L1's for as long as it is in VMX
+ * operation, so it lives here and not in l1.enable's arena, which the runner
+ * releases after the stage: a test's page_alloc would hand the same page
+ * out again (as a VMCS, VMPTRLD fails with error 10) and zero it (VMXON
+ * again after VMXOFF fails).
+ */
+static u8 vmxon_page[4096] __attribute__((aligned(4096)));
+
 struct vmx_outcome vmxon_safe(u64 region_gpa)
 {
 	u8 cf, zf;
@@ -160,7 +169,7 @@ static enum nvm_status vmx_enable(struct stage_result *r)
 				  "(no nested VMX in the host KVM)", exception_name(f.vector), cr4);
 
 	/* 24.11.5: the VMXON region starts with the VMCS revision identifier. */
-	vmx_caps.vmxon_region = page_alloc(1);
+	vmx_caps.vmxon_region = vmxon_page;
 	*(u32 *)vmx_caps.vmxon_region = vmx_caps.revision;
 	struct vmx_outcome o = vmxon_safe(gpa_of(vmx_caps.vmxon_region));
 	TRACE("L1 executed VMXON (region 0x%lx): %s", gpa_of(vmx_caps.vmxon_region),

@@ -70,6 +70,8 @@ vmx_enter:
 2:	vmresume
 	/* Still here: the instruction failed; CF = VMfailInvalid, ZF = VMfailValid. */
 .Lfail:
+	pushfq				/* RFLAGS as the failure left it, for vmx_check.c */
+	popq	vmx_fail_rflags(%rip)
 	mov	$1, %eax		/* VMX_FAIL_INVALID */
 	jc	3f
 	mov	$2, %eax		/* VMX_FAIL_VALID */
@@ -85,6 +87,8 @@ vmx_enter:
 /* HOST_RIP: every VM exit lands here with RSP = HOST_RSP, RFLAGS = 2. */
 	.global vmx_exit_host_rip
 vmx_exit_host_rip:
+	pushfq				/* RFLAGS as the VM exit loaded it (28.5.3: 2) */
+	popq	vmx_exit_rflags(%rip)
 	push	%rdi			/* L2's RDI; regs now at 8(%rsp) */
 	mov	8(%rsp), %rdi
 	mov	%rax, R_RAX(%rdi)
@@ -116,4 +120,9 @@ vmx_exit_host_rip:
 	.balign 8
 	.global vmx_host_rsp
 vmx_host_rsp:
+	.quad	0
+	.global vmx_fail_rflags, vmx_exit_rflags
+vmx_fail_rflags:
+	.quad	0
+vmx_exit_rflags:
 	.quad	0

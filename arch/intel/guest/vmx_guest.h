@@ -36,5 +36,7 @@ u32 vmx_nested_features(const struct vmx_caps *c);
 enum vmx_result vmx_enter(u64 *gpr, u64 resume);
 extern u64 vmx_host_rsp;        /* HOST_RSP last written by vmx_enter; 0 forces a write */
 extern const char vmx_exit_host_rip[];
+/* RFLAGS right after the last failed VMLAUNCH/VMRESUME, and right after the last VM exit. */
+extern u64 vmx_fail_rflags, vmx_exit_rflags;
 
 #endif
