@@ -11,6 +11,8 @@
  * VMX (it reads the read shadow, SDM 25.6.6); a CR0/CR4 write exits on VMX
  * only when it changes a bit of the guest/host mask against the read shadow,
  * on SVM always (APM 15.8.1).
+ *
+ * Included by guest/nested.h after its own declarations.
  */
 #ifndef NESTVMM_GUEST_INTERCEPT_H
 #define NESTVMM_GUEST_INTERCEPT_H
@@ -39,5 +41,18 @@ enum l2_intercept {
 
 /* struct l2_exit.cr.type: what accessed the CR (SDM table 28-3 access types). */
 enum l2_cr_access { L2_CR_MOV_TO, L2_CR_MOV_FROM, L2_CR_CLTS, L2_CR_LMSW, L2_CR_UNKNOWN };
+
+/* x86 register numbers as ModRM, decode assists and exit qualifications give them (RAX 0, RCX 1, ...). */
+enum x86_gpr_num { X86_RAX, X86_RCX, X86_RDX, X86_RBX, X86_RSP, X86_RBP, X86_RSI, X86_RDI };
+
+/* The l2_vcpu.gpr[] slot of x86 register number n (0-15). */
+unsigned int l2_gpr_slot(unsigned int n);
+
+/*
+ * Enter L2 and expect an exit of kind `kind` at L2 RIP `at` (NULL: any RIP);
+ * anything else fails r naming what came instead. Fills *x.
+ */
+enum nvm_status nested_expect(struct l2_vcpu *vcpu, struct l2_exit *x, enum l2_exit_kind kind,
+			      const void *at, const char *what, struct stage_result *r);
 
 #endif

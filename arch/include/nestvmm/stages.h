@@ -50,7 +50,28 @@
 	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
-	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging") \
+	/* intercept and exit reflection (issue 10 item 3) */                                    \
+	X(L2_INTERCEPT_CPUID, "l2.intercept.cpuid", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "CPUID exits with leaf/subleaf; L2 gets L1's emulated registers (VMX: unconditional)")  \
+	X(L2_INTERCEPT_RDTSC, "l2.intercept.rdtsc", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "RDTSC exits; L2 gets L1's emulated counter")                                            \
+	X(L2_INTERCEPT_VMX_RDTSCP, "l2.intercept.vmx.rdtscp", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ_NONE, "RDTSCP exits (RDTSC exiting, enable RDTSCP); L2 gets L1's counter and TSC_AUX") \
+	X(L2_INTERCEPT_CR0, "l2.intercept.cr0", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "CR0 reads/writes, LMSW, CLTS exit as SVM's intercepts / VMX's mask and shadow define")  \
+	X(L2_INTERCEPT_CR3, "l2.intercept.cr3", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV from/to CR3 exit with the register; L2 gets L1's value")                            \
+	X(L2_INTERCEPT_CR8, "l2.intercept.cr8", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV to/from CR8 exit with the register; L2 gets L1's TPR value")                        \
+	X(L2_INTERCEPT_DR, "l2.intercept.dr", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,    \
+	  "MOV from/to DR7 and to DR0 exit with DR number, direction and register")                \
+	X(L2_INTERCEPT_MSR_BITMAP, "l2.intercept.msr-bitmap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "RDMSR/WRMSR exit per MSR and direction as the bitmap says, uncovered MSRs always") \
+	X(L2_INTERCEPT_IO_BITMAP, "l2.intercept.io-bitmap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,    \
+	  NVM_REQ_NONE, "IN/OUT/INS/OUTS exit when a byte they touch is marked, with port, size, string/REP") \
+	X(L2_INTERCEPT_NONE, "l2.intercept.none", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "instructions L1 does not intercept run in L2 without an exit (VMX: CPUID always exits)")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
