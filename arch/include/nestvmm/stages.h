@@ -58,10 +58,18 @@
 	  "RDTSC exits; L2 gets L1's emulated counter")                                            \
 	X(L2_INTERCEPT_VMX_RDTSCP, "l2.intercept.vmx.rdtscp", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
 	  NVM_REQ_NONE, "RDTSCP exits (RDTSC exiting, enable RDTSCP); L2 gets L1's counter and TSC_AUX") \
+	X(L2_INTERCEPT_RDPMC, "l2.intercept.rdpmc", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "RDPMC exits with ECX; L2 gets L1's emulated count")                                     \
+	X(L2_INTERCEPT_INVLPG, "l2.intercept.invlpg", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "INVLPG exits, with its linear address where reported (VMX; SVM decode assists)")        \
+	X(L2_INTERCEPT_PAUSE, "l2.intercept.pause", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "PAUSE exits at the PAUSE; L2 goes on after it")                                         \
 	X(L2_INTERCEPT_CR0, "l2.intercept.cr0", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
 	  "CR0 reads/writes, LMSW, CLTS exit as SVM's intercepts / VMX's mask and shadow define")  \
 	X(L2_INTERCEPT_CR3, "l2.intercept.cr3", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
 	  "MOV from/to CR3 exit with the register; L2 gets L1's value")                            \
+	X(L2_INTERCEPT_CR4, "l2.intercept.cr4", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV to CR4 exits (SVM: write intercept; VMX: owned bit vs shadow), unowned bits run in L2") \
 	X(L2_INTERCEPT_CR8, "l2.intercept.cr8", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
 	  "MOV to/from CR8 exit with the register; L2 gets L1's TPR value")                        \
 	X(L2_INTERCEPT_DR, "l2.intercept.dr", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,    \
