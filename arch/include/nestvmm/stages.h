@@ -78,6 +78,9 @@
 	  NVM_REQ_NONE, "RDMSR/WRMSR exit per MSR and direction as the bitmap says, uncovered MSRs always") \
 	X(L2_INTERCEPT_IO_BITMAP, "l2.intercept.io-bitmap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,    \
 	  NVM_REQ_NONE, "IN/OUT/INS/OUTS exit when a byte they touch is marked, with port, size, string/REP") \
+	X(L2_INTERCEPT_SVM_CR0_SELECTIVE, "l2.intercept.svm.cr0-selective", "l2", NVM_AMD,          \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                          \
+	  "selective CR0 write: TS/MP changes run in L2, other MOV to CR0 and LMSW exit as CR0_SEL_WRITE") \
 	X(L2_INTERCEPT_NONE, "l2.intercept.none", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
 	  "instructions L1 does not intercept run in L2 without an exit (VMX: CPUID always exits)")
 
