@@ -431,7 +431,10 @@ static enum nvm_status vmx_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 	memcpy(v->ctl, img.ctl, sizeof(v->ctl));
 	if (vmcs_write_image(&img, r) != NVM_PASS || vmx_intercept_setup(vcpu, r) != NVM_PASS)
 		return NVM_FAIL;
+	/* The intercepts may have changed the processor-based controls: describe() shows these. */
 	v->ctl[VMX_CTL_PROC] = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
+	if (v->ctl[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		v->ctl[VMX_CTL_PROC2] = (u32)vmread(SECONDARY_VM_EXEC_CONTROL);
 	/* The EPTP may be one an earlier test used with other tables: drop what is cached. */
 	if (cfg->nested_paging) {
 		const char *err = ept_flush(v->eptp);
