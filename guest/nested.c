@@ -16,6 +16,10 @@ const char *l2_exit_kind_name(enum l2_exit_kind k)
 		[L2_EXIT_MSR] = "MSR access", [L2_EXIT_CPUID] = "CPUID", [L2_EXIT_HLT] = "HLT",
 		[L2_EXIT_INTR] = "interrupt", [L2_EXIT_SHUTDOWN] = "shutdown",
 		[L2_EXIT_INVALID] = "failed entry", [L2_EXIT_OTHER] = "other exit",
+		/* the intercepts (issue 10 item 3) */
+		[L2_EXIT_RDTSC] = "RDTSC", [L2_EXIT_RDTSCP] = "RDTSCP", [L2_EXIT_RDPMC] = "RDPMC",
+		[L2_EXIT_INVLPG] = "INVLPG", [L2_EXIT_PAUSE] = "PAUSE", [L2_EXIT_CR] = "CR access",
+		[L2_EXIT_DR] = "DR access",
 	};
 	return (unsigned int)k < sizeof(names) / sizeof(names[0]) ? names[k] : "?";
 }

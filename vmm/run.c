@@ -241,6 +241,30 @@ static bool ring_drain_pending(struct run_ctx *c)
 	return !c->ring_known || ring_drain(c);
 }
 
+/*
+ * NVM_PORT_ECHO (nestvmm/wire.h): OUT stores into the latch, IN reads it,
+ * for string I/O each element in turn. false: not the echo port (or an
+ * access that leaves it).
+ */
+static bool handle_echo(struct run_ctx *c)
+{
+	static uint8_t latch[NVM_PORT_ECHO_LEN];
+	struct kvm_run *r = c->vm->run;
+	unsigned int off = r->io.port - NVM_PORT_ECHO, size = r->io.size;
+	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+
+	if (r->io.port < NVM_PORT_ECHO || off + size > NVM_PORT_ECHO_LEN || !r->io.count ||
+	    r->io.count > 4096 / size || r->io.data_offset > c->vm->run_size - (size_t)size * r->io.count)
+		return false;
+	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
+		if (r->io.direction == KVM_EXIT_IO_OUT)
+			memcpy(latch + off, data, size);
+		else
+			memcpy(data, latch + off, size);
+	}
+	return true;
+}
+
 static bool handle_io(struct run_ctx *c)
 {
 	struct kvm_run *r = c->vm->run;
@@ -248,13 +272,16 @@ static bool handle_io(struct run_ctx *c)
 	char err[256];
 	uint32_t gpa;
 
+	if (handle_echo(c))
+		return true;
 	if ((r->io.port != NVM_PORT_MSG && r->io.port != NVM_PORT_RING) ||
 	    r->io.direction != KVM_EXIT_IO_OUT || r->io.size != 4 ||
 	    r->io.count != 1 || r->io.data_offset > c->vm->run_size - 4) {
 		end(c, RUN_UNEXPECTED_EXIT, "L1 accessed I/O port 0x%x (%s, %u bytes x %u) %s; "
-		    "the only ports are 0x%x and 0x%x (OUT dword)", r->io.port,
-		    r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.size, r->io.count,
-		    in_stage(c), NVM_PORT_MSG, NVM_PORT_RING);
+		    "the ports are 0x%x and 0x%x (OUT dword) and the echo latch 0x%x-0x%x",
+		    r->io.port, r->io.direction == KVM_EXIT_IO_OUT ? "out" : "in", r->io.size,
+		    r->io.count, in_stage(c), NVM_PORT_MSG, NVM_PORT_RING, NVM_PORT_ECHO,
+		    NVM_PORT_ECHO + NVM_PORT_ECHO_LEN - 1);
 		return false;
 	}
 	memcpy(&gpa, (uint8_t *)r + r->io.data_offset, 4);
@@ -300,6 +327,10 @@ static bool handle_exit(struct run_ctx *c)
 	if (!ring_drain_pending(c))
 		return false;
 	switch (r->exit_reason) {
+	case KVM_EXIT_SET_TPR:
+		/* MOV to CR8 (L1's, or L2's that L1 passes through) without an
+		 * in-kernel local APIC: KVM only tells userspace; nothing to do. */
+		return true;
 	case KVM_EXIT_HLT:
 		if (c->done)
 			end(c, RUN_DONE, "L1 reported every stage and halted");

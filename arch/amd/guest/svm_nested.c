@@ -11,6 +11,7 @@
 #include "l2.h"
 #include "nested.h"
 #include "svm_guest.h"
+#include "svm_intercept.h"
 #include "nestvmm/svm.h"
 
 #define L2_ASID 1   /* ASID 0 is the host's: VMRUN refuses it */
@@ -137,6 +138,7 @@ static enum nvm_status svm_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 	}
 	svm_vmcb_build(vmcb, &s);
 	vcpu->vendor = vmcb;
+	svm_intercept_setup(vcpu);
 
 	/* What enter() syncs into the VMCB: l2_start(arg, entry) with interrupts off. */
 	vcpu->rip = vmcb->save.rip;
@@ -214,6 +216,7 @@ static void svm_exit_normalise(struct l2_vcpu *vcpu, struct l2_exit *x)
 		svm_invalid_why(v, x->why, sizeof(x->why));
 		break;
 	}
+	svm_intercept_decode(vcpu, x);
 }
 
 static void svm_describe(struct l2_vcpu *vcpu, struct stage_result *r);
@@ -370,4 +373,6 @@ const struct nested_ops nested_ops_svm = {
 	.describe = svm_describe,
 	.npt_map = svm_npt_map_page,
 	.test_end = svm_test_end,
+	.msr_intercept = svm_msr_intercept,
+	.io_intercept = svm_io_intercept,
 };

@@ -86,7 +86,39 @@
 	  "VMCLEAR/VMPTRLD/VMREAD/VMWRITE/VMLAUNCH/VMRESUME fail with the SDM's error and RFLAGS")   \
 	X(L2_INSN_VMX_VMXOFF_CYCLE, "l2.insn.vmx.vmxoff-cycle", "l2", NVM_INTEL,                    \
 	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                        \
-	  "VMXON in root fails (15), INVEPT/INVVPID bad types (28), VMXOFF/VMXON and relaunch")
+	  "VMXON in root fails (15), INVEPT/INVVPID bad types (28), VMXOFF/VMXON and relaunch") \
+	/* intercept and exit reflection (issue 10 item 3) */                                    \
+	X(L2_INTERCEPT_CPUID, "l2.intercept.cpuid", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "CPUID exits with leaf/subleaf; L2 gets L1's emulated registers (VMX: unconditional)")  \
+	X(L2_INTERCEPT_RDTSC, "l2.intercept.rdtsc", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "RDTSC exits; L2 gets L1's emulated counter")                                            \
+	X(L2_INTERCEPT_VMX_RDTSCP, "l2.intercept.vmx.rdtscp", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ_NONE, "RDTSCP exits (RDTSC exiting, enable RDTSCP); L2 gets L1's counter and TSC_AUX") \
+	X(L2_INTERCEPT_RDPMC, "l2.intercept.rdpmc", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "RDPMC exits with ECX; L2 gets L1's emulated count")                                     \
+	X(L2_INTERCEPT_INVLPG, "l2.intercept.invlpg", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "INVLPG exits, with its linear address where reported (VMX; SVM decode assists)")        \
+	X(L2_INTERCEPT_PAUSE, "l2.intercept.pause", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "PAUSE exits at the PAUSE; L2 goes on after it")                                         \
+	X(L2_INTERCEPT_CR0, "l2.intercept.cr0", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "CR0 reads/writes, LMSW, CLTS exit as SVM's intercepts / VMX's mask and shadow define")  \
+	X(L2_INTERCEPT_CR3, "l2.intercept.cr3", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV from/to CR3 exit with the register; L2 gets L1's value")                            \
+	X(L2_INTERCEPT_CR4, "l2.intercept.cr4", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV to CR4 exits (SVM: write intercept; VMX: owned bit vs shadow), unowned bits run in L2") \
+	X(L2_INTERCEPT_CR8, "l2.intercept.cr8", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,  \
+	  "MOV to/from CR8 exit with the register; L2 gets L1's TPR value")                        \
+	X(L2_INTERCEPT_DR, "l2.intercept.dr", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,    \
+	  "MOV from/to DR7 and to DR0 exit with DR number, direction and register")                \
+	X(L2_INTERCEPT_MSR_BITMAP, "l2.intercept.msr-bitmap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "RDMSR/WRMSR exit per MSR and direction as the bitmap says, uncovered MSRs always") \
+	X(L2_INTERCEPT_IO_BITMAP, "l2.intercept.io-bitmap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,    \
+	  NVM_REQ_NONE, "IN/OUT/INS/OUTS exit when a byte they touch is marked, with port, size, string/REP") \
+	X(L2_INTERCEPT_SVM_CR0_SELECTIVE, "l2.intercept.svm.cr0-selective", "l2", NVM_AMD,          \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                          \
+	  "selective CR0 write: TS/MP changes run in L2, other MOV to CR0 and LMSW exit as CR0_SEL_WRITE") \
+	X(L2_INTERCEPT_NONE, "l2.intercept.none", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "instructions L1 does not intercept run in L2 without an exit (VMX: CPUID always exits)")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -17,6 +17,14 @@
 
 #define NVM_PORT_MSG   0x5e0          /* OUT dword: GPA of a struct nvm_msg */
 #define NVM_PORT_RING  0x5e4          /* OUT dword: GPA of L1's struct nvm_ring: drain it */
+/*
+ * Ports 5E8h-5EBh: a latch the VMM answers, for I/O that L1 passes through
+ * to L0 from L2 (l2.intercept.io-bitmap, .none). OUT of 1, 2 or 4 bytes
+ * stores them at (port - 5E8h) into a 4-byte latch; IN reads them back. No
+ * message, no state beyond the latch.
+ */
+#define NVM_PORT_ECHO  0x5e8
+#define NVM_PORT_ECHO_LEN 4
 #define NVM_MSG_MAGIC  0x314d564eu    /* "NVM1", little endian */
 #define NVM_MSG_MAX    4096           /* whole message, header included */
 #define NVM_MSG_STRS   3

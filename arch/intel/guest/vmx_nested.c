@@ -11,6 +11,7 @@
  */
 #include "l2.h"
 #include "vmx_guest.h"
+#include "vmx_intercept.h"
 #include "nestvmm/vmx.h"
 
 /* What the VMX side keeps per L2 (vcpu->vendor). */
@@ -428,8 +429,12 @@ static enum nvm_status vmx_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 				  VMCS_IMAGE_MAX);
 	}
 	memcpy(v->ctl, img.ctl, sizeof(v->ctl));
-	if (vmcs_write_image(&img, r) != NVM_PASS)
+	if (vmcs_write_image(&img, r) != NVM_PASS || vmx_intercept_setup(vcpu, r) != NVM_PASS)
 		return NVM_FAIL;
+	/* The intercepts may have changed the processor-based controls: describe() shows these. */
+	v->ctl[VMX_CTL_PROC] = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
+	if (v->ctl[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
+		v->ctl[VMX_CTL_PROC2] = (u32)vmread(SECONDARY_VM_EXEC_CONTROL);
 	/* The EPTP may be one an earlier test used with other tables: drop what is cached. */
 	if (cfg->nested_paging) {
 		const char *err = ept_flush(v->eptp);
@@ -531,6 +536,7 @@ static void exit_decode(struct l2_vcpu *vcpu, u32 reason, struct l2_exit *x)
 		x->info1 = vmread(EXIT_QUALIFICATION);
 		break;
 	}
+	vmx_intercept_decode(vcpu, basic, x);
 	if (vmx_exit_has_insn_len(reason, intr_info))
 		x->insn_len = (u32)vmread(VM_EXIT_INSTRUCTION_LEN);
 }
@@ -663,4 +669,6 @@ const struct nested_ops nested_ops_vmx = {
 	.describe = vmx_describe,
 	.npt_map = vmx_npt_map,
 	.test_end = vmx_test_end,
+	.msr_intercept = vmx_msr_intercept,
+	.io_intercept = vmx_io_intercept,
 };
