@@ -11,6 +11,7 @@
  */
 #include "l2.h"
 #include "vmx_guest.h"
+#include "vmx_event.h"
 #include "nestvmm/vmx.h"
 
 /* What the VMX side keeps per L2 (vcpu->vendor). */
@@ -603,6 +604,7 @@ static enum nvm_status vmx_vcpu_enter(struct l2_vcpu *vcpu, struct l2_exit *x, s
 	vcpu->gpr[L2_RSP] = v->rsp = vmread(GUEST_RSP);
 	vcpu->rflags = v->rflags = vmread(GUEST_RFLAGS);
 	exit_decode(vcpu, reason, x);
+	vmx_event_decode(reason, x);   /* IDT vectoring, interrupt kinds (vmx_event.c) */
 	v->last_insn_len = x->insn_len;
 	if (narrate) {
 		char name[80];
@@ -663,4 +665,9 @@ const struct nested_ops nested_ops_vmx = {
 	.describe = vmx_describe,
 	.npt_map = vmx_npt_map,
 	.test_end = vmx_test_end,
+	/* vmx_event.c */
+	.inject_sw = vmx_inject_sw,
+	.reinject = vmx_reinject,
+	.irq_window = vmx_irq_window,
+	.nmi_window = vmx_nmi_window,
 };
