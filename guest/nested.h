@@ -65,6 +65,30 @@ struct l2_cfg {
 				   * SVM intercepts every write and ignores them. */
 };
 
+/* What an L2_EXIT_INTR was (issue 10 item 6, appended kinds go at the end). */
+enum l2_intr {
+	L2_INTR_NONE,             /* not an L2_EXIT_INTR */
+	L2_INTR_EXTERNAL,         /* VMEXIT_INTR / external interrupt (reason 1) */
+	L2_INTR_NMI,              /* VMEXIT_NMI / exception-or-NMI exit of type NMI */
+	L2_INTR_WINDOW,           /* VMEXIT_VINTR / interrupt window (reason 7) */
+	L2_INTR_NMI_WINDOW,       /* NMI window (reason 8); SVM: VMEXIT_IRET (before the IRET runs) */
+};
+
+/*
+ * An event whose delivery an exit interrupted (APM 15.7.2 EXITINTINFO; SDM
+ * 28.2.4 IDT-vectoring information and error code): L1 must deliver it
+ * again (nested_ops.reinject), or L2 loses it.
+ */
+struct l2_exit_event {
+	bool valid;
+	u8 vector;
+	u8 type;                  /* enum l2_event; SVM reports INT3/INTO as L2_EVENT_EXCEPTION */
+	bool has_error_code;
+	u32 error_code;
+	u32 insn_len;             /* VMX software events: VM-exit instruction length; else 0 */
+	u64 raw;                  /* EXITINTINFO / IDT-vectoring information field */
+};
+
 enum l2_exit_kind {
 	L2_EXIT_HYPERCALL,        /* VMMCALL / VMCALL; hc holds the call */
 	L2_EXIT_EXCEPTION,        /* an intercepted exception: vector, error_code */
@@ -110,6 +134,9 @@ struct l2_exit {
 	struct { u8 n; bool write; int8_t gpr; } dr;            /* L2_EXIT_DR */
 	bool has_linear;          /* L2_EXIT_INVLPG: linear holds the operand's address */
 	u64 linear;
+	/* Event injection and interrupts (issue 10 items 5-6), appended: */
+	struct l2_exit_event event;   /* the event the exit interrupted (EXITINTINFO / IDT vectoring) */
+	enum l2_intr intr;            /* L2_EXIT_INTR: which one */
 };
 
 /* L2's general-purpose registers as L1 sees them between entries. */
@@ -119,7 +146,10 @@ enum l2_gpr {
 };
 
 /* Event types for inject (both vendors' encodings map onto these). */
-enum l2_event { L2_EVENT_EXTINT, L2_EVENT_NMI, L2_EVENT_EXCEPTION, L2_EVENT_SOFTINT };
+enum l2_event { L2_EVENT_EXTINT, L2_EVENT_NMI, L2_EVENT_EXCEPTION, L2_EVENT_SOFTINT,
+		/* appended: INT3/INTO (#BP/#OF raised by an instruction; VMX type 6, SVM
+		 * an exception whose return RIP is past the instruction) */
+		L2_EVENT_SOFT_EXCEPTION };
 
 struct l2_vcpu {
 	u64 gpr[L2_GPR_COUNT];    /* enter() loads them into L2 and stores them back */
@@ -160,6 +190,33 @@ struct nested_ops {
 	bool (*msr_intercept)(struct l2_vcpu *vcpu, u32 msr, bool read, bool write);
 	/* With L2_ICPT_IO_BITMAP: make IN/OUT of port exit (true) or run in L2 (false). */
 	void (*io_intercept)(struct l2_vcpu *vcpu, u16 port, bool intercept);
+
+	/* --- event injection and interrupts (issue 10 items 5-6), appended --- */
+	/*
+	 * Inject a software interrupt (L2_EVENT_SOFTINT: INT n) or software
+	 * exception (L2_EVENT_SOFT_EXCEPTION: INT3, INTO) as if raised by the
+	 * insn_len-byte instruction at vcpu->rip: the handler returns past it
+	 * (VMX: VM-entry instruction length, SDM 26.6.1.3; SVM: RIP moves past
+	 * it, and NextRIP with NRIPS, APM 15.20).
+	 */
+	void (*inject_sw)(struct l2_vcpu *vcpu, u8 vector, enum l2_event type, u32 insn_len);
+	/* Deliver x->event again at the next entry (EXITINTINFO -> EVENTINJ; IDT vectoring ->
+	 * VM-entry interruption information, error code, instruction length). */
+	void (*reinject)(struct l2_vcpu *vcpu, const struct l2_exit *x);
+	/*
+	 * Ask for an exit as soon as L2 can take a maskable interrupt (VMX
+	 * interrupt-window exiting, SDM 26.7.5; SVM V_IRQ with the VINTR
+	 * intercept, APM 15.21.4), or stop asking (SVM: V_IRQ cleared too).
+	 */
+	void (*irq_window)(struct l2_vcpu *vcpu, bool on);
+	/*
+	 * Ask for an exit when L2's NMI blocking ends (VMX NMI-window exiting
+	 * with virtual NMIs, SDM 26.7.6; SVM: the IRET intercept, APM 15.21.3,
+	 * which exits before the IRET runs). VMX: every call first turns on NMI
+	 * exiting and virtual NMIs (call it with false before injecting the
+	 * NMI); false when the L0 does not offer them.
+	 */
+	bool (*nmi_window)(struct l2_vcpu *vcpu, bool on);
 };
 
 /* The vendor in use (set by l1.enable) and the features its L0 offers. */

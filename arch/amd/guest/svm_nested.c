@@ -12,6 +12,7 @@
 #include "nested.h"
 #include "svm_guest.h"
 #include "svm_intercept.h"
+#include "svm_event.h"
 #include "nestvmm/svm.h"
 
 #define L2_ASID 1   /* ASID 0 is the host's: VMRUN refuses it */
@@ -261,6 +262,7 @@ static enum nvm_status svm_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct
 		vcpu->entries++;
 	}
 	svm_exit_normalise(vcpu, x);
+	svm_event_decode(v, x);   /* EXITINTINFO, interrupt kinds (svm_event.c) */
 	TRACE("#VMEXIT %s (0x%lx) at L2 RIP=0x%lx: EXITINFO1=0x%lx EXITINFO2=0x%lx EXITINTINFO=0x%lx "
 	      "nRIP=0x%lx -> %s, length %u", exit_name(x->raw), x->raw, x->rip, x->info1, x->info2,
 	      c->exitintinfo, c->nrip, l2_exit_kind_name(x->kind), x->insn_len);
@@ -375,4 +377,9 @@ const struct nested_ops nested_ops_svm = {
 	.test_end = svm_test_end,
 	.msr_intercept = svm_msr_intercept,
 	.io_intercept = svm_io_intercept,
+	/* svm_event.c */
+	.inject_sw = svm_inject_sw,
+	.reinject = svm_reinject,
+	.irq_window = svm_irq_window,
+	.nmi_window = svm_nmi_window,
 };

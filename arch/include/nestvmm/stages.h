@@ -118,7 +118,23 @@
 	  NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,                                                          \
 	  "selective CR0 write: TS/MP changes run in L2, other MOV to CR0 and LMSW exit as CR0_SEL_WRITE") \
 	X(L2_INTERCEPT_NONE, "l2.intercept.none", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
-	  "instructions L1 does not intercept run in L2 without an exit (VMX: CPUID always exits)")
+	  "instructions L1 does not intercept run in L2 without an exit (VMX: CPUID always exits)") \
+	/* event injection and interrupts/NMI (issue 10 items 5-6) */                           \
+	X(L2_EVENT_INJECT_EXTINT, "l2.event.inject-extint", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,   \
+	  NVM_REQ_NONE, "injected external interrupts reach L2's IDT once, return RIP and IF kept") \
+	X(L2_EVENT_INJECT_NMI, "l2.event.inject-nmi", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
+	  NVM_REQ_NONE, "an injected NMI runs L2's NMI handler once; an exit inside it repeats nothing") \
+	X(L2_EVENT_INJECT_SOFTINT, "l2.event.inject-softint", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ_NONE, "injected INT n, INT3, INTO return past their 2/1/1-byte instruction")    \
+	X(L2_EVENT_EXITINTINFO, "l2.event.exitintinfo", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,       \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "an NPF/EPT violation during event delivery reports the event; re-injected, it runs once") \
+	X(L2_IRQ_WINDOW, "l2.irq.window", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,        \
+	  "interrupt-window exit (VINTR / reason 7) exactly after STI and its shadow, none at IF=0") \
+	X(L2_IRQ_NMI_WINDOW, "l2.irq.nmi-window", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "NMI blocked until the handler's IRET: NMI-window exit (VMX) / IRET intercept (SVM) there") \
+	X(L2_IRQ_SVM_VIRQ, "l2.irq.svm.virq", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,     \
+	  "V_IRQ waits for L2's IF (V_INTR_MASKING), is taken at V_INTR_VECTOR, then V_IRQ clears")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

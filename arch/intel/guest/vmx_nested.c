@@ -12,6 +12,7 @@
 #include "l2.h"
 #include "vmx_guest.h"
 #include "vmx_intercept.h"
+#include "vmx_event.h"
 #include "nestvmm/vmx.h"
 
 /* What the VMX side keeps per L2 (vcpu->vendor). */
@@ -609,6 +610,7 @@ static enum nvm_status vmx_vcpu_enter(struct l2_vcpu *vcpu, struct l2_exit *x, s
 	vcpu->gpr[L2_RSP] = v->rsp = vmread(GUEST_RSP);
 	vcpu->rflags = v->rflags = vmread(GUEST_RFLAGS);
 	exit_decode(vcpu, reason, x);
+	vmx_event_decode(reason, x);   /* IDT vectoring, interrupt kinds (vmx_event.c) */
 	v->last_insn_len = x->insn_len;
 	if (narrate) {
 		char name[80];
@@ -671,4 +673,9 @@ const struct nested_ops nested_ops_vmx = {
 	.test_end = vmx_test_end,
 	.msr_intercept = vmx_msr_intercept,
 	.io_intercept = vmx_io_intercept,
+	/* vmx_event.c */
+	.inject_sw = vmx_inject_sw,
+	.reinject = vmx_reinject,
+	.irq_window = vmx_irq_window,
+	.nmi_window = vmx_nmi_window,
 };
