@@ -58,6 +58,11 @@ struct l2_cfg {
 				   * vendor's choice; npt_map splits a large page it hits) */
 	bool io_passthrough;      /* false: every IN/OUT of L2 exits to L1 */
 	u32 intercept_exceptions; /* vectors that exit to L1; the rest go to L2's own IDT */
+	/* Appended for the nested-paging/TSC tests (l2.npt.*, l2.tsc.*): */
+	u64 tsc_offset;           /* VMCB TSC_OFFSET (APM 15.30.5) / VMCS TSC offset with "use TSC
+				   * offsetting" (SDM 26.6.5): L2's TSC = L1's + this */
+	bool npt_ad;              /* EPT: accessed/dirty flags on (EPTP bit 6, SDM 29.3.5); NPT
+				   * always has them */
 };
 
 enum l2_exit_kind {
@@ -89,6 +94,22 @@ struct l2_exit {
 	/* L2_EXIT_NPF, decoded from EXITINFO1 / the exit qualification: */
 	struct { bool present, write, fetch; } npf;   /* page was present; the access was a write / fetch */
 	char why[120];            /* L2_EXIT_INVALID: the decoded VM-instruction error / reason */
+	/*
+	 * Appended for the l2.npt.* tests: the rest of EXITINFO1 of VMEXIT_NPF
+	 * (APM 15.25.6) and of the EPT-violation qualification (SDM 28.2.1,
+	 * table 28-7), and EPT misconfigurations (exit reason 49, 29.3.3.1).
+	 */
+	struct {
+		bool read;            /* EPT: bit 0, a data read; NPF: neither RW nor ID */
+		bool user;            /* NPF: US (bit 2); EPT: never */
+		bool rsvd;            /* NPF: RSVD (bit 3), a reserved bit set in the nested tables */
+		bool final;           /* translating the final GPA: NPF bit 32; EPT: bits 7 and 8 */
+		bool walk;            /* translating one of L2's page tables: NPF bit 33; EPT: 7 set, 8 clear */
+		bool gla_valid;       /* EPT: bit 7, GUEST_LINEAR_ADDRESS holds gla */
+		u8 allowed;           /* EPT: bits 5:3, what the entry allowed (L2_NPT_R/W/X) */
+		bool misconfig;       /* EPT misconfiguration (exit 49: kind L2_EXIT_OTHER, gpa set) */
+		u64 gla;              /* EPT: guest linear address, when gla_valid */
+	} npfx;
 };
 
 /* L2's general-purpose registers as L1 sees them between entries. */
@@ -133,7 +154,29 @@ struct nested_ops {
 	void (*npt_map)(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, bool present, bool writable);
 	/* After each test, before its arena is released (VMX: VMCLEAR the current VMCS). */
 	void (*test_end)(void);
+	/*
+	 * Appended for the l2.npt.* tests (arch/amd/guest/svm_npt_ops.c,
+	 * arch/intel/guest/vmx_ept_ops.c). npt_set: map gpa -> hpa with the
+	 * rights in flags (L2_NPT_*): a 4 KiB leaf (splitting a 2 MiB page that
+	 * holds it), or a 2 MiB / 1 GiB leaf; then flush. NULL reason when done,
+	 * else why it could not (the L0 lacks 1 GiB pages, execute-only, ...).
+	 */
+	const char *(*npt_set)(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
+	/* The accessed/dirty flags (L2_NPT_ACCESSED/DIRTY) of gpa's leaf entry; clear: zero them. */
+	u32 (*npt_ad)(struct l2_vcpu *vcpu, u64 gpa, bool clear);
 };
+
+/* npt_set flags. NPT has no "write only": R is its present bit. */
+#define L2_NPT_R        (1u << 0)   /* NPT: P; EPT: read */
+#define L2_NPT_W        (1u << 1)   /* NPT: R/W; EPT: write */
+#define L2_NPT_X        (1u << 2)   /* NPT: NX clear; EPT: execute */
+#define L2_NPT_RWX      (L2_NPT_R | L2_NPT_W | L2_NPT_X)
+#define L2_NPT_RSVD     (1u << 3)   /* also set the lowest reserved address bit (MAXPHYADDR) */
+#define L2_NPT_2M       (1u << 4)   /* a 2 MiB leaf (gpa and hpa 2 MiB aligned) */
+#define L2_NPT_1G       (1u << 5)   /* a 1 GiB leaf (gpa and hpa 1 GiB aligned) */
+/* npt_ad results */
+#define L2_NPT_ACCESSED (1u << 8)
+#define L2_NPT_DIRTY    (1u << 9)
 
 /* The vendor in use (set by l1.enable) and the features its L0 offers. */
 extern const struct nested_ops *nested;

@@ -136,6 +136,7 @@ static enum nvm_status svm_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 		      vcpu->ncr3, l1_mem_size());
 	}
 	svm_vmcb_build(vmcb, &s);
+	vmcb->control.tsc_offset = cfg->tsc_offset;   /* 15.30.5: L2's TSC = L1's + TSC_OFFSET */
 	vcpu->vendor = vmcb;
 
 	/* What enter() syncs into the VMCB: l2_start(arg, entry) with interrupts off. */
@@ -202,6 +203,7 @@ static void svm_exit_normalise(struct l2_vcpu *vcpu, struct l2_exit *x)
 		x->npf.present = c->exitinfo1 & SVM_NPF_P;
 		x->npf.write = c->exitinfo1 & SVM_NPF_RW;
 		x->npf.fetch = c->exitinfo1 & SVM_NPF_ID;
+		svm_npf_decode(x, c->exitinfo1);
 		break;
 	case VMEXIT_IOIO: x->kind = L2_EXIT_IO; break;
 	case VMEXIT_MSR: x->kind = L2_EXIT_MSR; break;
@@ -370,4 +372,6 @@ const struct nested_ops nested_ops_svm = {
 	.describe = svm_describe,
 	.npt_map = svm_npt_map_page,
 	.test_end = svm_test_end,
+	.npt_set = svm_npt_set,
+	.npt_ad = svm_npt_ad,
 };

@@ -37,4 +37,12 @@ enum vmx_result vmx_enter(u64 *gpr, u64 resume);
 extern u64 vmx_host_rsp;        /* HOST_RSP last written by vmx_enter; 0 forces a write */
 extern const char vmx_exit_host_rip[];
 
+/* EPT with explicit rights, the EPT-violation qualification (vmx_ept_ops.c). */
+struct l2_vcpu;
+struct l2_exit;
+const char *vmx_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
+u32 vmx_npt_ad(struct l2_vcpu *vcpu, u64 gpa, bool clear);
+void vmx_ept_exit_decode(struct l2_exit *x, u64 qualification, u64 gla);
+#define VMX_EPTP_AD_ENABLE (1ull << 6)   /* 25.6.11: accessed/dirty flags for EPT */
+
 #endif
