@@ -50,7 +50,27 @@
 	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
-	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging") \
+	/* nested paging, TLB, TSC (issue 10 items 7-9) */                                       \
+	X(L2_NPT_FETCH, "l2.npt.fetch", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_PAGING), \
+	  "a fetch from a non-executable NPT/EPT page faults as a fetch at its GPA")                \
+	X(L2_NPT_PERMISSIONS, "l2.npt.permissions", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,           \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "reads/writes vs not-present, read-only, read/write leaves: the access and rights reported") \
+	X(L2_NPT_PT_WALK, "l2.npt.pt-walk", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                   \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "a nested fault in L2's own page walk is reported as a guest table access, with its GPA") \
+	X(L2_NPT_RESERVED, "l2.npt.reserved", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                 \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "a reserved bit in a nested leaf: NPF with RSVD / EPT misconfiguration, with the GPA")   \
+	X(L2_NPT_LARGE_PAGES, "l2.npt.large-pages", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,           \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "1 GiB and 2 MiB nested leaves map L2's data; a split 2 MiB leaf keeps the other pages") \
+	X(L2_NPT_AD_BITS, "l2.npt.ad-bits", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                   \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "the nested walk sets the leaf's accessed flag on a read, dirty on a write")              \
+	X(L2_TSC_OFFSET, "l2.tsc.offset", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,         \
+	  "L2's RDTSC = L1's TSC + TSC offset (+2^62, -2^62), increasing across exits")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
