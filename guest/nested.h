@@ -164,6 +164,8 @@ struct nested_ops {
 	const char *(*npt_set)(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
 	/* The accessed/dirty flags (L2_NPT_ACCESSED/DIRTY) of gpa's leaf entry; clear: zero them. */
 	u32 (*npt_ad)(struct l2_vcpu *vcpu, u64 gpa, bool clear);
+	/* Flush L2's nested translations by `how` (L2_TLB_*); NULL when done, else why it can't. */
+	const char *(*tlb_flush)(struct l2_vcpu *vcpu, u32 how);
 };
 
 /* npt_set flags. NPT has no "write only": R is its present bit. */
@@ -174,6 +176,11 @@ struct nested_ops {
 #define L2_NPT_RSVD     (1u << 3)   /* also set the lowest reserved address bit (MAXPHYADDR) */
 #define L2_NPT_2M       (1u << 4)   /* a 2 MiB leaf (gpa and hpa 2 MiB aligned) */
 #define L2_NPT_1G       (1u << 5)   /* a 1 GiB leaf (gpa and hpa 1 GiB aligned) */
+#define L2_NPT_NOFLUSH  (1u << 6)   /* leave the flush to the caller (tlb_flush) */
+/* tlb_flush kinds */
+#define L2_TLB_CONTEXT  0u          /* TLB_CONTROL flush this ASID (else all) / INVEPT single-context */
+#define L2_TLB_ALL      1u          /* TLB_CONTROL flush all ASIDs / INVEPT all-context */
+#define L2_TLB_NEW_TAG  2u          /* SVM: a new ASID and no flush; VMX: none (EPT is tagged by EPTP) */
 /* npt_ad results */
 #define L2_NPT_ACCESSED (1u << 8)
 #define L2_NPT_DIRTY    (1u << 9)

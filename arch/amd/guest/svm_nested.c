@@ -374,4 +374,5 @@ const struct nested_ops nested_ops_svm = {
 	.test_end = svm_test_end,
 	.npt_set = svm_npt_set,
 	.npt_ad = svm_npt_ad,
+	.tlb_flush = svm_tlb_flush,
 };

@@ -98,7 +98,8 @@ const char *svm_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags)
 		if (!(c[3] & (1u << 26)))
 			return "CPUID.80000001H:EDX.Page1GB[26]=0: no 1 GiB pages";
 		pdpt[npt_idx(gpa, 3)] = (hpa & NPT_1G_MASK) | PTE_PS | leaf;
-		npt_flush(vcpu);
+		if (!(flags & L2_NPT_NOFLUSH))
+			npt_flush(vcpu);
 		return NULL;
 	}
 	if ((pdpt[npt_idx(gpa, 3)] & (PTE_P | PTE_PS)) == (PTE_P | PTE_PS))
@@ -106,14 +107,19 @@ const char *svm_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags)
 	pd = npt_down(&pdpt[npt_idx(gpa, 3)]);
 	if (flags & L2_NPT_2M) {
 		pd[npt_idx(gpa, 2)] = (hpa & NPT_2M_MASK) | PTE_PS | leaf;
-		npt_flush(vcpu);
+		if (!(flags & L2_NPT_NOFLUSH))
+			npt_flush(vcpu);
 		return NULL;
 	}
 	/* svm_npt_map splits a 2 MiB page and makes the tables; the leaf is set here. */
 	svm_npt_map(&npt_mem, vcpu->ncr3, gpa, hpa, true, true);
 	e = &((u64 *)(uintptr_t)(pd[npt_idx(gpa, 2)] & SVM_NPT_ADDR_MASK))[npt_idx(gpa, 1)];
 	*e = (hpa & SVM_NPT_ADDR_MASK) | leaf;
-	npt_flush(vcpu);
+	/* svm_npt_map asked for a flush already: NOFLUSH takes that back. */
+	if (flags & L2_NPT_NOFLUSH)
+		((struct vmcb *)vcpu->vendor)->control.tlb_control = SVM_TLB_CONTROL_DO_NOTHING;
+	else
+		npt_flush(vcpu);
 	TRACE("NPT: GPA 0x%lx -> 0x%lx entry 0x%lx (flags 0x%x)", gpa, hpa, *e, flags);
 	return NULL;
 }
@@ -145,6 +151,33 @@ u32 svm_npt_ad(struct l2_vcpu *vcpu, u64 gpa, bool clear)
 		npt_flush(vcpu);
 	}
 	return ad;
+}
+
+/*
+ * 15.16 "TLB Control": TLB_CONTROL 3 flushes this guest's ASID (with
+ * FlushByAsid), 1 every ASID; a new ASID makes the old entries unused
+ * without any flush (15.16.1).
+ */
+const char *svm_tlb_flush(struct l2_vcpu *vcpu, u32 how)
+{
+	struct vmcb *v = vcpu->vendor;
+
+	if (how == L2_TLB_CONTEXT) {
+		npt_flush(vcpu);
+	} else if (how == L2_TLB_ALL) {
+		v->control.tlb_control = SVM_TLB_CONTROL_FLUSH_ALL;
+	} else if (how == L2_TLB_NEW_TAG) {
+		if (svm_caps.nasid < 3)
+			return "CPUID.8000000AH:EBX: fewer than 3 ASIDs, no second one for L2";
+		v->control.guest_asid = v->control.guest_asid + 1 < svm_caps.nasid ?
+					v->control.guest_asid + 1 : 1;
+		v->control.tlb_control = SVM_TLB_CONTROL_DO_NOTHING;
+	} else {
+		return "unknown flush kind";
+	}
+	TRACE("L1 flush kind %u: ASID %u TLB_CONTROL %u", how, v->control.guest_asid,
+	      v->control.tlb_control);
+	return NULL;
 }
 
 /* 15.25.6: EXITINFO1 is a #PF error code (P, RW, US, RSVD, ID) plus bits 32/33. */

@@ -70,7 +70,9 @@
 	  NVM_REQ(NESTED_PAGING),                                                                   \
 	  "the nested walk sets the leaf's accessed flag on a read, dirty on a write")              \
 	X(L2_TSC_OFFSET, "l2.tsc.offset", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,         \
-	  "L2's RDTSC = L1's TSC + TSC offset (+2^62, -2^62), increasing across exits")
+	  "L2's RDTSC = L1's TSC + TSC offset (+2^62, -2^62), increasing across exits")          \
+	X(L2_TLB_REMAP, "l2.tlb.remap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_PAGING), \
+	  "L1 remaps an L2 GPA, flushes (TLB_CONTROL, new ASID / INVEPT types); L2 reads the new page")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -49,18 +49,42 @@ static u64 *ept_down(u64 *e, int level)
 	return (u64 *)(uintptr_t)(*e & EPT_ADDR_MASK);
 }
 
-/* 31.3 INVEPT single-context (all-context where that is all the CPU offers). */
-static const char *ept_invept(u64 eptp)
+/* 31.3 INVEPT of one type. */
+static const char *ept_invept_type(u64 eptp, u64 type)
 {
 	struct { u64 eptp, reserved; } desc = { eptp, 0 };
-	u64 type = vmx_caps.ept_vpid_cap & VMX_EPT_INVEPT_SINGLE_CONTEXT ? INVEPT_SINGLE_CONTEXT :
-		   INVEPT_ALL_CONTEXT;
 	u8 cf, zf;
 
 	__asm__ volatile("invept %[d], %[t]\n\tsetc %[cf]\n\tsetz %[zf]"
 			 : [cf] "=qm"(cf), [zf] "=qm"(zf)
 			 : [d] "m"(desc), [t] "r"(type) : "cc", "memory");
 	return cf ? "INVEPT: VMfailInvalid" : zf ? "INVEPT: VMfailValid" : NULL;
+}
+
+/* Single-context (all-context where that is all the CPU offers). */
+static const char *ept_invept(u64 eptp)
+{
+	return ept_invept_type(eptp, vmx_caps.ept_vpid_cap & VMX_EPT_INVEPT_SINGLE_CONTEXT ?
+				     INVEPT_SINGLE_CONTEXT : INVEPT_ALL_CONTEXT);
+}
+
+/* 29.4.3.1: guest-physical mappings are tagged by the EPTP (EP4TA), not by VPID. */
+const char *vmx_tlb_flush(struct l2_vcpu *vcpu, u32 how)
+{
+	if (how == L2_TLB_CONTEXT) {
+		if (!(vmx_caps.ept_vpid_cap & VMX_EPT_INVEPT_SINGLE_CONTEXT))
+			return "IA32_VMX_EPT_VPID_CAP[25]=0: no single-context INVEPT";
+		return ept_invept_type(vcpu->ncr3, INVEPT_SINGLE_CONTEXT);
+	}
+	if (how == L2_TLB_ALL) {
+		if (!(vmx_caps.ept_vpid_cap & VMX_EPT_INVEPT_ALL_CONTEXT))
+			return "IA32_VMX_EPT_VPID_CAP[26]=0: no all-context INVEPT";
+		return ept_invept_type(vcpu->ncr3, INVEPT_ALL_CONTEXT);
+	}
+	if (how == L2_TLB_NEW_TAG)
+		return "not applicable: EPT mappings are tagged by the EPTP, a new VPID does not "
+		       "drop them (SDM 29.4.1)";
+	return "unknown flush kind";
 }
 
 const char *vmx_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags)
@@ -99,7 +123,7 @@ const char *vmx_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags)
 	}
 	TRACE("EPT: GPA 0x%lx -> 0x%lx flags 0x%x", gpa, hpa, flags);
 	/* 29.4.3: cached translations for this EPTP stay until INVEPT. */
-	return ept_invept(vcpu->ncr3);
+	return flags & L2_NPT_NOFLUSH ? NULL : ept_invept(vcpu->ncr3);
 }
 
 /* The leaf entry that maps gpa, at whatever level; NULL if a level is not present. */

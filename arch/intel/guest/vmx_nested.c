@@ -682,4 +682,5 @@ const struct nested_ops nested_ops_vmx = {
 	.test_end = vmx_test_end,
 	.npt_set = vmx_npt_set,
 	.npt_ad = vmx_npt_ad,
+	.tlb_flush = vmx_tlb_flush,
 };
