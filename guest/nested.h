@@ -63,6 +63,11 @@ struct l2_cfg {
 	u64 cr0_mask, cr4_mask;   /* VMX: the CR0/CR4 guest/host mask with L2_ICPT_CR0/CR4_WRITE
 				   * (0: every bit); the read shadow is L2's initial value.
 				   * SVM intercepts every write and ignores them. */
+	/* Appended for the nested-paging/TSC tests (l2.npt.*, l2.tsc.*): */
+	u64 tsc_offset;           /* VMCB TSC_OFFSET (APM 15.30.5) / VMCS TSC offset with "use TSC
+				   * offsetting" (SDM 26.6.5): L2's TSC = L1's + this */
+	bool npt_ad;              /* EPT: accessed/dirty flags on (EPTP bit 6, SDM 29.3.5); NPT
+				   * always has them */
 };
 
 /* What an L2_EXIT_INTR was (issue 10 item 6, appended kinds go at the end). */
@@ -137,6 +142,22 @@ struct l2_exit {
 	/* Event injection and interrupts (issue 10 items 5-6), appended: */
 	struct l2_exit_event event;   /* the event the exit interrupted (EXITINTINFO / IDT vectoring) */
 	enum l2_intr intr;            /* L2_EXIT_INTR: which one */
+	/*
+	 * Appended for the l2.npt.* tests: the rest of EXITINFO1 of VMEXIT_NPF
+	 * (APM 15.25.6) and of the EPT-violation qualification (SDM 28.2.1,
+	 * table 28-7), and EPT misconfigurations (exit reason 49, 29.3.3.1).
+	 */
+	struct {
+		bool read;            /* EPT: bit 0, a data read; NPF: neither RW nor ID */
+		bool user;            /* NPF: US (bit 2); EPT: never */
+		bool rsvd;            /* NPF: RSVD (bit 3), a reserved bit set in the nested tables */
+		bool final;           /* translating the final GPA: NPF bit 32; EPT: bits 7 and 8 */
+		bool walk;            /* translating one of L2's page tables: NPF bit 33; EPT: 7 set, 8 clear */
+		bool gla_valid;       /* EPT: bit 7, GUEST_LINEAR_ADDRESS holds gla */
+		u8 allowed;           /* EPT: bits 5:3, what the entry allowed (L2_NPT_R/W/X) */
+		bool misconfig;       /* EPT misconfiguration (exit 49: kind L2_EXIT_OTHER, gpa set) */
+		u64 gla;              /* EPT: guest linear address, when gla_valid */
+	} npfx;
 };
 
 /* L2's general-purpose registers as L1 sees them between entries. */
@@ -217,7 +238,36 @@ struct nested_ops {
 	 * NMI); false when the L0 does not offer them.
 	 */
 	bool (*nmi_window)(struct l2_vcpu *vcpu, bool on);
+	/*
+	 * Appended for the l2.npt.* tests (arch/amd/guest/svm_npt_ops.c,
+	 * arch/intel/guest/vmx_ept_ops.c). npt_set: map gpa -> hpa with the
+	 * rights in flags (L2_NPT_*): a 4 KiB leaf (splitting a 2 MiB page that
+	 * holds it), or a 2 MiB / 1 GiB leaf; then flush. NULL reason when done,
+	 * else why it could not (the L0 lacks 1 GiB pages, execute-only, ...).
+	 */
+	const char *(*npt_set)(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
+	/* The accessed/dirty flags (L2_NPT_ACCESSED/DIRTY) of gpa's leaf entry; clear: zero them. */
+	u32 (*npt_ad)(struct l2_vcpu *vcpu, u64 gpa, bool clear);
+	/* Flush L2's nested translations by `how` (L2_TLB_*); NULL when done, else why it can't. */
+	const char *(*tlb_flush)(struct l2_vcpu *vcpu, u32 how);
 };
+
+/* npt_set flags. NPT has no "write only": R is its present bit. */
+#define L2_NPT_R        (1u << 0)   /* NPT: P; EPT: read */
+#define L2_NPT_W        (1u << 1)   /* NPT: R/W; EPT: write */
+#define L2_NPT_X        (1u << 2)   /* NPT: NX clear; EPT: execute */
+#define L2_NPT_RWX      (L2_NPT_R | L2_NPT_W | L2_NPT_X)
+#define L2_NPT_RSVD     (1u << 3)   /* also set the lowest reserved address bit (MAXPHYADDR) */
+#define L2_NPT_2M       (1u << 4)   /* a 2 MiB leaf (gpa and hpa 2 MiB aligned) */
+#define L2_NPT_1G       (1u << 5)   /* a 1 GiB leaf (gpa and hpa 1 GiB aligned) */
+#define L2_NPT_NOFLUSH  (1u << 6)   /* leave the flush to the caller (tlb_flush) */
+/* tlb_flush kinds */
+#define L2_TLB_CONTEXT  0u          /* TLB_CONTROL flush this ASID (else all) / INVEPT single-context */
+#define L2_TLB_ALL      1u          /* TLB_CONTROL flush all ASIDs / INVEPT all-context */
+#define L2_TLB_NEW_TAG  2u          /* SVM: a new ASID and no flush; VMX: none (EPT is tagged by EPTP) */
+/* npt_ad results */
+#define L2_NPT_ACCESSED (1u << 8)
+#define L2_NPT_DIRTY    (1u << 9)
 
 /* The vendor in use (set by l1.enable) and the features its L0 offers. */
 extern const struct nested_ops *nested;

@@ -11,4 +11,12 @@ struct svm_caps {
 };
 extern struct svm_caps svm_caps;
 
+/* Nested paging with explicit rights, EXITINFO1 of VMEXIT_NPF (svm_npt_ops.c). */
+struct l2_vcpu;
+struct l2_exit;
+const char *svm_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
+u32 svm_npt_ad(struct l2_vcpu *vcpu, u64 gpa, bool clear);
+void svm_npf_decode(struct l2_exit *x, u64 info1);
+const char *svm_tlb_flush(struct l2_vcpu *vcpu, u32 how);
+
 #endif

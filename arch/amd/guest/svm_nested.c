@@ -138,6 +138,7 @@ static enum nvm_status svm_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 		      vcpu->ncr3, l1_mem_size());
 	}
 	svm_vmcb_build(vmcb, &s);
+	vmcb->control.tsc_offset = cfg->tsc_offset;   /* 15.30.5: L2's TSC = L1's + TSC_OFFSET */
 	vcpu->vendor = vmcb;
 	svm_intercept_setup(vcpu);
 
@@ -205,6 +206,7 @@ static void svm_exit_normalise(struct l2_vcpu *vcpu, struct l2_exit *x)
 		x->npf.present = c->exitinfo1 & SVM_NPF_P;
 		x->npf.write = c->exitinfo1 & SVM_NPF_RW;
 		x->npf.fetch = c->exitinfo1 & SVM_NPF_ID;
+		svm_npf_decode(x, c->exitinfo1);
 		break;
 	case VMEXIT_IOIO: x->kind = L2_EXIT_IO; break;
 	case VMEXIT_MSR: x->kind = L2_EXIT_MSR; break;
@@ -382,4 +384,7 @@ const struct nested_ops nested_ops_svm = {
 	.reinject = svm_reinject,
 	.irq_window = svm_irq_window,
 	.nmi_window = svm_nmi_window,
+	.npt_set = svm_npt_set,
+	.npt_ad = svm_npt_ad,
+	.tlb_flush = svm_tlb_flush,
 };

@@ -134,7 +134,29 @@
 	X(L2_IRQ_NMI_WINDOW, "l2.irq.nmi-window", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
 	  "NMI blocked until the handler's IRET: NMI-window exit (VMX) / IRET intercept (SVM) there") \
 	X(L2_IRQ_SVM_VIRQ, "l2.irq.svm.virq", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,     \
-	  "V_IRQ waits for L2's IF (V_INTR_MASKING), is taken at V_INTR_VECTOR, then V_IRQ clears")
+	  "V_IRQ waits for L2's IF (V_INTR_MASKING), is taken at V_INTR_VECTOR, then V_IRQ clears") \
+	/* nested paging, TLB, TSC (issue 10 items 7-9) */                                       \
+	X(L2_NPT_FETCH, "l2.npt.fetch", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_PAGING), \
+	  "a fetch from a non-executable NPT/EPT page faults as a fetch at its GPA")                \
+	X(L2_NPT_PERMISSIONS, "l2.npt.permissions", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,           \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "reads/writes vs not-present, read-only, read/write leaves: the access and rights reported") \
+	X(L2_NPT_PT_WALK, "l2.npt.pt-walk", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                   \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "a nested fault in L2's own page walk is reported as a guest table access, with its GPA") \
+	X(L2_NPT_RESERVED, "l2.npt.reserved", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                 \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "a reserved bit in a nested leaf: NPF with RSVD / EPT misconfiguration, with the GPA")   \
+	X(L2_NPT_LARGE_PAGES, "l2.npt.large-pages", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,           \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "1 GiB and 2 MiB nested leaves map L2's data; a split 2 MiB leaf keeps the other pages") \
+	X(L2_NPT_AD_BITS, "l2.npt.ad-bits", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                   \
+	  NVM_REQ(NESTED_PAGING),                                                                   \
+	  "the nested walk sets the leaf's accessed flag on a read, dirty on a write")              \
+	X(L2_TSC_OFFSET, "l2.tsc.offset", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,         \
+	  "L2's RDTSC = L1's TSC + TSC offset (+2^62, -2^62), increasing across exits")          \
+	X(L2_TLB_REMAP, "l2.tlb.remap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_PAGING), \
+	  "L1 remaps an L2 GPA, flushes (TLB_CONTROL, new ASID / INVEPT types); L2 reads the new page")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -39,4 +39,13 @@ extern const char vmx_exit_host_rip[];
 /* RFLAGS right after the last failed VMLAUNCH/VMRESUME, and right after the last VM exit. */
 extern u64 vmx_fail_rflags, vmx_exit_rflags;
 
+/* EPT with explicit rights, the EPT-violation qualification (vmx_ept_ops.c). */
+struct l2_vcpu;
+struct l2_exit;
+const char *vmx_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
+u32 vmx_npt_ad(struct l2_vcpu *vcpu, u64 gpa, bool clear);
+void vmx_ept_exit_decode(struct l2_exit *x, u64 qualification, u64 gla);
+const char *vmx_tlb_flush(struct l2_vcpu *vcpu, u32 how);
+#define VMX_EPTP_AD_ENABLE (1ull << 6)   /* 25.6.11: accessed/dirty flags for EPT */
+
 #endif

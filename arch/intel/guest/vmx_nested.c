@@ -387,6 +387,11 @@ static enum nvm_status vmx_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 		return NVM_FAIL;
 	if (cfg->nested_paging) {
 		ept_identity_map(v);
+		/* 25.6.11: EPTP bit 6 turns on EPT accessed/dirty flags (l2.npt.ad-bits). */
+		if (cfg->npt_ad && !(vmx_caps.ept_vpid_cap & VMX_EPT_AD))
+			return stage_fail(r, "EPT A/D asked for, IA32_VMX_EPT_VPID_CAP[21]=0");
+		if (cfg->npt_ad)
+			v->eptp |= VMX_EPTP_AD_ENABLE;
 		vcpu->ncr3 = v->eptp;
 	}
 
@@ -436,6 +441,16 @@ static enum nvm_status vmx_vcpu_reset(struct l2_vcpu *vcpu, const struct l2_cfg 
 	v->ctl[VMX_CTL_PROC] = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
 	if (v->ctl[VMX_CTL_PROC] & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS)
 		v->ctl[VMX_CTL_PROC2] = (u32)vmread(SECONDARY_VM_EXEC_CONTROL);
+	/* 26.6.5 (l2.tsc.offset): L2's TSC = L1's + TSC offset, with "use TSC offsetting". */
+	if (cfg->tsc_offset) {
+		if (!vmx_ctl_allows(vmx_caps.ctl[VMX_CTL_PROC], CPU_BASED_USE_TSC_OFFSETTING))
+			return stage_fail(r, "the CPU does not allow \"use TSC offsetting\"");
+		v->ctl[VMX_CTL_PROC] |= CPU_BASED_USE_TSC_OFFSETTING;
+		if (vmwrite_raw(CPU_BASED_VM_EXEC_CONTROL, v->ctl[VMX_CTL_PROC]) != VMX_OK ||
+		    vmwrite_raw(TSC_OFFSET, cfg->tsc_offset) != VMX_OK)
+			return stage_fail(r, "VMWRITE of the TSC offset failed: %s",
+					  insn_error_name(vmread(VM_INSTRUCTION_ERROR)));
+	}
 	/* The EPTP may be one an earlier test used with other tables: drop what is cached. */
 	if (cfg->nested_paging) {
 		const char *err = ept_flush(v->eptp);
@@ -503,11 +518,13 @@ static void exit_decode(struct l2_vcpu *vcpu, u32 reason, struct l2_exit *x)
 		x->npf.present = a.present;
 		x->npf.write = a.write;
 		x->npf.fetch = a.fetch;
+		vmx_ept_exit_decode(x, x->info1, vmread(GUEST_LINEAR_ADDRESS));
 		break;
 	}
 	case EXIT_REASON_EPT_MISCONFIG:
 		x->kind = L2_EXIT_OTHER;
 		x->gpa = vmread(GUEST_PHYSICAL_ADDRESS);
+		x->npfx.misconfig = true;
 		break;
 	case EXIT_REASON_IO_INSTRUCTION:
 		x->kind = L2_EXIT_IO;
@@ -678,4 +695,7 @@ const struct nested_ops nested_ops_vmx = {
 	.reinject = vmx_reinject,
 	.irq_window = vmx_irq_window,
 	.nmi_window = vmx_nmi_window,
+	.npt_set = vmx_npt_set,
+	.npt_ad = vmx_npt_ad,
+	.tlb_flush = vmx_tlb_flush,
 };
