@@ -3,6 +3,7 @@
 #ifndef NESTVMM_RUN_H
 #define NESTVMM_RUN_H
 
+#include <stdint.h>
 #include <stdio.h>
 
 #include "kvm.h"
@@ -14,6 +15,8 @@ struct run_ctx {
 	unsigned int timeout_s;
 	int open_stage;            /* stage L1 began and has not ended, or -1 */
 	int done;                  /* L1 sent NVM_MSG_DONE */
+	uint64_t msg_gpa;          /* where the message being handled lies (a step's reply goes there) */
+	unsigned int steps;        /* host steps performed in this boot (NVM_MSG_STEP) */
 };
 
 /*
