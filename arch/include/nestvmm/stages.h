@@ -50,7 +50,16 @@
 	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
-	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging") \
+	/* save/restore (issue 11): host steps that migrate the vCPU into a fresh VM */            \
+	X(L2_MIGRATE_IN_L2, "l2.migrate.in-l2", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                \
+	  NVM_REQ(NESTED_STATE),                                                                    \
+	  "save/restore into a fresh VM while L2 runs (its OUT passed through): L2's GPRs, memory " \
+	  "and checksum survive, L1 gets its exit; nested paging off and on")                       \
+	X(L2_MIGRATE_BETWEEN_ENTRIES, "l2.migrate.between-entries", "l2", NVM_ANY,                 \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
+	  "save/restore into a fresh VM in L1 between two L2 entries: L2 resumes at its RIP with "  \
+	  "its GPRs and memory; nested paging off and on")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
