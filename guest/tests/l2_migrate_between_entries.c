@@ -9,6 +9,9 @@
  * the kernel and must write into the blob (SDM 24.11.1: a VMCS's data may be
  * held in the processor). VM_HSAVE_PA (APM 15.30.4) travels as an MSR.
  *
+ * L1 saves/restores twice in a row: the second save, in the new VM, must
+ * find the state the first restore was given (on SVM, GIF=0 after #VMEXIT).
+ *
  * L2 fills a page, makes an L2_HC_PING hypercall with every GPR but RSP
  * and RAX set to a pattern (l2_gpr_probe), and after the save/restore
  * counts the GPRs that changed, checks the page and pings once more: the
@@ -71,10 +74,13 @@ static enum nvm_status migrate_between(bool np, u64 seed, struct stage_result *r
 	    expect_ping(&vcpu, "L2's first L2_HC_PING", r) != NVM_PASS)
 		return NVM_FAIL;
 	rip = vcpu.rip;
-	host_step(NVM_STAGE_L2_MIGRATE_BETWEEN_ENTRIES, "migrate", seed, reply);
-	if (host_step_check_migrate(reply, false, &vcpu, r) != NVM_PASS) {
-		stage_detail(r, "%s: %s", mode, r->reason);
-		return NVM_FAIL;
+	/* Twice: the second save, in the new VM, shows what the first restore made of the state. */
+	for (int i = 0; i < 2; i++) {
+		host_step(NVM_STAGE_L2_MIGRATE_BETWEEN_ENTRIES, "migrate", seed + (u64)i, reply);
+		if (host_step_check_migrate(reply, false, &vcpu, r) != NVM_PASS) {
+			stage_detail(r, "%s, save/restore %d of 2 in L1: %s", mode, i + 1, r->reason);
+			return NVM_FAIL;
+		}
 	}
 	if (expect_ping(&vcpu, "L2's second L2_HC_PING, after the save/restore", r) != NVM_PASS ||
 	    nested_run_to_done(&vcpu, r) != NVM_PASS)

@@ -18,7 +18,10 @@
  *   - L2 returns and exits to L1 with L2_HC_DONE: L1's state came back from
  *     the blob (vmcb01 save area / vmcs12 host state) at the #VMEXIT;
  *   - the VMM's reply: sequence number, KVM_STATE_NESTED_GUEST_MODE set,
- *     vmcb_pa / vmcs12_pa, L1's CR3 and N_CR3/EPTP in the blob (guest/step.c).
+ *     vmcb_pa / vmcs12_pa, L1's CR3 and N_CR3/EPTP in the blob (guest/step.c);
+ *   - the same again for a second save/restore right after the first, in
+ *     the new VM: a setter that restored a field wrongly shows in the
+ *     second save's header and blob.
  */
 #include "test.h"
 #include "step.h"
@@ -30,7 +33,8 @@ struct in_l2 {
 	u64 seed;
 	u64 in[L2_GPR_COUNT];      /* what L2 loads before the OUT */
 	u64 out[L2_GPR_COUNT];     /* what it holds after */
-	u64 reply[NVM_MSG_VALS];
+	u64 reply[NVM_MSG_VALS];   /* the VMM's answer to the first step */
+	u64 reply2[NVM_MSG_VALS];  /* and to the second, made in the new VM right after */
 	u64 sum;                   /* L2's checksum of its page after the step */
 	u32 bad_words, first_bad;
 };
@@ -86,6 +90,8 @@ static void l2_code(u64 arg)
 	t->in[L2_RDX] = (t->in[L2_RDX] & ~0xffffull) | NVM_PORT_MSG;
 	migrate_out_gprs(t->in, t->out);
 	host_step_reply(t->reply);
+	/* Saved again at once, in the new VM: what was restored must save the same. */
+	host_step(NVM_STAGE_L2_MIGRATE_IN_L2, "migrate", ~t->seed, t->reply2);
 	/* After the restore: the page as written, then a checksum L1 recomputes. */
 	for (u32 i = 0; i < WORDS; i++)
 		if (t->page[i] != word(t->seed, i) && !t->bad_words++)
@@ -110,7 +116,8 @@ static enum nvm_status migrate_in_l2(bool np, u64 seed, struct stage_result *r)
 	t->seed = seed;
 	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS || nested_run_to_done(&vcpu, r) != NVM_PASS)
 		return NVM_FAIL;
-	if (host_step_check_migrate(t->reply, true, &vcpu, r) != NVM_PASS) {
+	if (host_step_check_migrate(t->reply, true, &vcpu, r) != NVM_PASS ||
+	    host_step_check_migrate(t->reply2, true, &vcpu, r) != NVM_PASS) {
 		stage_detail(r, "%s: %s", mode, r->reason);
 		return NVM_FAIL;
 	}
