@@ -7,12 +7,17 @@ static union {
 	u8 raw[NVM_MSG_HDR_SIZE + NVM_STEP_ACTION_MAX];
 } stepbuf __attribute__((aligned(8)));
 
-u32 host_step_seq;
+/* The test of the last request, and the last sequence number the VMM answered it with (L2 updates them too). */
+static u32 host_step_test = ~0u, host_step_seq;
+static u64 host_step_nonce;      /* of the request in stepbuf, as sent */
 
 u32 host_step_prepare(u32 test, const char *action, u64 nonce)
 {
 	size_t n = strlen(action);
 
+	/* The VMM counts each test's steps from 1. */
+	if (test != host_step_test)
+		host_step_test = test, host_step_seq = 0;
 	if (n > NVM_STEP_ACTION_MAX)
 		n = NVM_STEP_ACTION_MAX;
 	stepbuf.m.magic = NVM_MSG_MAGIC;
@@ -24,21 +29,25 @@ u32 host_step_prepare(u32 test, const char *action, u64 nonce)
 	/* The reply fields start at zero: a VMM that does not answer leaves them so. */
 	for (int i = 0; i < NVM_MSG_VALS; i++)
 		stepbuf.m.val[i] = 0;
-	stepbuf.m.val[NVM_STEP_NONCE] = nonce;
+	stepbuf.m.val[NVM_STEP_NONCE] = host_step_nonce = nonce;
 	memcpy(stepbuf.m.str, action, n);
 	stepbuf.m.size = (u16)(NVM_MSG_HDR_SIZE + n);
 	return (u32)gpa_of(&stepbuf);
 }
 
-void host_step_reply(u64 reply[NVM_MSG_VALS])
+void host_step_reply(struct host_step_reply *reply)
 {
 	const volatile struct nvm_msg *m = &stepbuf.m;
 
 	for (int i = 0; i < NVM_MSG_VALS; i++)
-		reply[i] = m->val[i];
+		reply->val[i] = m->val[i];
+	reply->expect_seq = host_step_seq + 1;
+	reply->nonce = host_step_nonce;
+	if (reply->val[NVM_STEP_SEQ])
+		host_step_seq = (u32)reply->val[NVM_STEP_SEQ];
 }
 
-void host_step(u32 test, const char *action, u64 nonce, u64 reply[NVM_MSG_VALS])
+void host_step(u32 test, const char *action, u64 nonce, struct host_step_reply *reply)
 {
 	u32 gpa = host_step_prepare(test, action, nonce);
 
@@ -59,17 +68,20 @@ static u64 vmcs_current(void)
 #define KVM_STATE_NESTED_GIF_SET    0x100
 #define KVM_NESTED_HDR_SIZE         128     /* struct kvm_nested_state without its data */
 
-enum nvm_status host_step_check_migrate(const u64 reply[NVM_MSG_VALS], bool in_l2,
+enum nvm_status host_step_check_migrate(const struct host_step_reply *rep, bool in_l2,
 					const struct l2_vcpu *vcpu, struct stage_result *r)
 {
+	const u64 *reply = rep->val;
 	bool svm = !strcmp(nested->virt, "SVM");
 	u64 flags = reply[NVM_STEP_FLAGS], pa, cr3 = read_cr3();
 
-	if (reply[NVM_STEP_SEQ] != host_step_seq + 1)
+	if (reply[NVM_STEP_SEQ] != rep->expect_seq)
 		return stage_fail(r, "host step answered with sequence number %lu, expected %u: %s",
-				  reply[NVM_STEP_SEQ], host_step_seq + 1, reply[NVM_STEP_SEQ] ?
+				  reply[NVM_STEP_SEQ], rep->expect_seq, reply[NVM_STEP_SEQ] ?
 				  "the VMM counted other steps" : "the VMM did not perform it");
-	host_step_seq++;
+	if (reply[NVM_STEP_NONCE] != rep->nonce)
+		return stage_fail(r, "host step reply: nonce 0x%lx, expected 0x%lx as sent: the VMM "
+				  "wrote outside the reply fields", reply[NVM_STEP_NONCE], rep->nonce);
 	/*
 	 * Exactly: GUEST_MODE while L2 ran, and on SVM GIF as the CPU has it:
 	 * VMRUN sets it, #VMEXIT clears it and L1 runs with GIF=0 until its

@@ -17,21 +17,25 @@
 
 /* Build the request in the step buffer; returns its GPA, for an OUT dword to NVM_PORT_MSG. */
 u32 host_step_prepare(u32 test, const char *action, u64 nonce);
-/* The VMM's answer, after the OUT (val[NVM_STEP_*]). */
-void host_step_reply(u64 reply[NVM_MSG_VALS]);
+/* The VMM's answer to one step, and the sequence number it should carry. */
+struct host_step_reply {
+	u64 val[NVM_MSG_VALS];     /* val[NVM_STEP_*] as the VMM wrote them */
+	u32 expect_seq;            /* the steps answered before this one in this test, plus one */
+	u64 nonce;                 /* as sent */
+};
+/* Read the answer after the OUT. */
+void host_step_reply(struct host_step_reply *reply);
 /* prepare + OUT + reply, for L1 (or L2 C code that does not care about its registers). */
-void host_step(u32 test, const char *action, u64 nonce, u64 reply[NVM_MSG_VALS]);
+void host_step(u32 test, const char *action, u64 nonce, struct host_step_reply *reply);
 
 /*
  * Check a "migrate" reply against what L1 knows: the sequence number is the
- * next one (host_step_seq counts them), the vCPU was (in_l2) or was not in
+ * next one, the vCPU was (in_l2) or was not in
  * guest mode, the header names this L2's VMCB / current VMCS, and the blob
  * carries L1's CR3 and, in guest mode with nested paging, vcpu->ncr3.
  * NVM_PASS, or NVM_FAIL naming the field, the value and the expected one.
  */
-enum nvm_status host_step_check_migrate(const u64 reply[NVM_MSG_VALS], bool in_l2,
+enum nvm_status host_step_check_migrate(const struct host_step_reply *reply, bool in_l2,
 					const struct l2_vcpu *vcpu, struct stage_result *r);
-/* Host steps the VMM answered in this boot, as L1 counted them. */
-extern u32 host_step_seq;
 
 #endif

@@ -236,6 +236,7 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		v->stage[m->arg].begun = true;
 		v->stage[m->arg].begun_at = now();
 		c->open_stage = v->last_stage = (int)m->arg;
+		c->steps = 0;
 		timer_arm(c->timeout_s);
 		TRACE("L1 began stage %s", stage_name[m->arg]);
 		return true;

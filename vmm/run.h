@@ -16,7 +16,7 @@ struct run_ctx {
 	int open_stage;            /* stage L1 began and has not ended, or -1 */
 	int done;                  /* L1 sent NVM_MSG_DONE */
 	uint64_t msg_gpa;          /* where the message being handled lies (a step's reply goes there) */
-	unsigned int steps;        /* host steps performed in this boot (NVM_MSG_STEP) */
+	unsigned int steps;        /* host steps performed in the open test (NVM_MSG_STEP) */
 };
 
 /*

@@ -66,7 +66,8 @@ static enum nvm_status migrate_between(bool np, u64 seed, struct stage_result *r
 	struct between *t = page_alloc(1);
 	struct l2_cfg cfg = { .entry = l2_code, .arg = gpa_of(t), .nested_paging = np };
 	const char *mode = np ? "nested paging on" : "nested paging off";
-	u64 reply[NVM_MSG_VALS], rip;
+	struct host_step_reply reply;
+	u64 rip;
 
 	t->page = page_alloc(1);
 	t->seed = seed;
@@ -76,8 +77,8 @@ static enum nvm_status migrate_between(bool np, u64 seed, struct stage_result *r
 	rip = vcpu.rip;
 	/* Twice: the second save, in the new VM, shows what the first restore made of the state. */
 	for (int i = 0; i < 2; i++) {
-		host_step(NVM_STAGE_L2_MIGRATE_BETWEEN_ENTRIES, "migrate", seed + (u64)i, reply);
-		if (host_step_check_migrate(reply, false, &vcpu, r) != NVM_PASS) {
+		host_step(NVM_STAGE_L2_MIGRATE_BETWEEN_ENTRIES, "migrate", seed + (u64)i, &reply);
+		if (host_step_check_migrate(&reply, false, &vcpu, r) != NVM_PASS) {
 			stage_detail(r, "%s, save/restore %d of 2 in L1: %s", mode, i + 1, r->reason);
 			return NVM_FAIL;
 		}

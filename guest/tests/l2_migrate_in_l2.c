@@ -33,8 +33,8 @@ struct in_l2 {
 	u64 seed;
 	u64 in[L2_GPR_COUNT];      /* what L2 loads before the OUT */
 	u64 out[L2_GPR_COUNT];     /* what it holds after */
-	u64 reply[NVM_MSG_VALS];   /* the VMM's answer to the first step */
-	u64 reply2[NVM_MSG_VALS];  /* and to the second, made in the new VM right after */
+	struct host_step_reply reply;    /* the VMM's answer to the first step */
+	struct host_step_reply reply2;   /* and to the second, made in the new VM right after */
 	u64 sum;                   /* L2's checksum of its page after the step */
 	u32 bad_words, first_bad;
 };
@@ -89,9 +89,9 @@ static void l2_code(u64 arg)
 	t->in[L2_RAX] = host_step_prepare(NVM_STAGE_L2_MIGRATE_IN_L2, "migrate", t->seed);
 	t->in[L2_RDX] = (t->in[L2_RDX] & ~0xffffull) | NVM_PORT_MSG;
 	migrate_out_gprs(t->in, t->out);
-	host_step_reply(t->reply);
+	host_step_reply(&t->reply);
 	/* Saved again at once, in the new VM: what was restored must save the same. */
-	host_step(NVM_STAGE_L2_MIGRATE_IN_L2, "migrate", ~t->seed, t->reply2);
+	host_step(NVM_STAGE_L2_MIGRATE_IN_L2, "migrate", ~t->seed, &t->reply2);
 	/* After the restore: the page as written, then a checksum L1 recomputes. */
 	for (u32 i = 0; i < WORDS; i++)
 		if (t->page[i] != word(t->seed, i) && !t->bad_words++)
@@ -114,10 +114,26 @@ static enum nvm_status migrate_in_l2(bool np, u64 seed, struct stage_result *r)
 
 	t->page = page_alloc(1);
 	t->seed = seed;
-	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS || nested_run_to_done(&vcpu, r) != NVM_PASS)
+	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS)
 		return NVM_FAIL;
-	if (host_step_check_migrate(t->reply, true, &vcpu, r) != NVM_PASS ||
-	    host_step_check_migrate(t->reply2, true, &vcpu, r) != NVM_PASS) {
+	if (nested_run_to_done(&vcpu, r) != NVM_PASS) {
+		/* L2 broke after a save/restore: what the blob said may name the cause. */
+		char broke[L1_REASON_MAX], why[L1_REASON_MAX];
+
+		memcpy(broke, r->reason, sizeof(broke));
+		/* L2 may have broken before it read the answer: it is still in the step buffer. */
+		if (!t->reply.val[NVM_STEP_SEQ])
+			host_step_reply(&t->reply);
+		if (t->reply.val[NVM_STEP_SEQ] &&
+		    host_step_check_migrate(&t->reply, true, &vcpu, r) != NVM_PASS) {
+			memcpy(why, r->reason, sizeof(why));
+			return stage_fail(r, "%s: %s; then %s", mode, why, broke);
+		}
+		return stage_fail(r, "%s: after %s: %s", mode, t->reply.val[NVM_STEP_SEQ] ?
+				  "the save/restore" : "no save/restore", broke);
+	}
+	if (host_step_check_migrate(&t->reply, true, &vcpu, r) != NVM_PASS ||
+	    host_step_check_migrate(&t->reply2, true, &vcpu, r) != NVM_PASS) {
 		stage_detail(r, "%s: %s", mode, r->reason);
 		return NVM_FAIL;
 	}

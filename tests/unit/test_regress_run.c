@@ -224,7 +224,6 @@ Test(step, migrate_in_the_open_test_is_performed_and_answered)
 		{ NVM_MSG_DONE, 0, 0, NULL },
 	};
 
-	script = s, n_steps = 5;
 	run_script(s, 5);
 	cr_assert_eq(g.v.end, RUN_DONE, "%s", g.v.end_reason);
 	cr_expect_eq(migrate_calls, 2);

@@ -51,7 +51,7 @@ enum nvm_exc_val {
 #define NVM_STEP_ACTION_MAX 32          /* bytes of the action name */
 enum nvm_step_val {
 	NVM_STEP_NONCE,         /* in: the sender's; out: unchanged                         */
-	NVM_STEP_SEQ,           /* out: steps the VMM performed in this boot, this one included */
+	NVM_STEP_SEQ,           /* out: steps the VMM performed in this test, this one included */
 	NVM_STEP_FLAGS,         /* out: kvm_nested_state.flags (KVM_STATE_NESTED_*) saved    */
 	NVM_STEP_SIZE,          /* out: kvm_nested_state.size saved                          */
 	NVM_STEP_PA,            /* out: hdr.svm.vmcb_pa / hdr.vmx.vmcs12_pa                  */
