@@ -149,11 +149,13 @@ static void trace_migrate(const struct run_ctx *c, const struct migrate_info *mi
 	TRACE("save/restore %u in %s: into a fresh VM in %.1f ms; KVM_GET_NESTED_STATE: format %s, "
 	      "flags 0x%x (%s), size %u", c->steps, stage_name[c->open_stage], ms,
 	      svm ? "SVM" : "VMX", mi->flags, nested_flag_names(mi->flags), mi->size);
-	if (svm)
+	if (svm && !(mi->flags & KVM_STATE_NESTED_GUEST_MODE))
+		TRACE("  hdr.svm: vmcb_pa=0x%lx; not in guest mode: no vmcb12 data, only GIF travels",
+		      mi->pa);
+	else if (svm)
 		TRACE("  hdr.svm: vmcb_pa=0x%lx; blob: vmcb12 N_CR3=0x%lx, vmcb01 save CR3=0x%lx "
-		      "RIP=0x%lx (L1's, restored at #VMEXIT), L2 RIP=0x%lx%s", mi->pa, mi->ncr3,
-		      mi->l1_cr3, mi->l1_rip, mi->l2_rip,
-		      mi->flags & KVM_STATE_NESTED_GUEST_MODE ? "" : " (not in guest mode: no vmcb12 data)");
+		      "RIP=0x%lx (L1's, restored at #VMEXIT), L2 RIP=0x%lx", mi->pa, mi->ncr3,
+		      mi->l1_cr3, mi->l1_rip, mi->l2_rip);
 	else
 		TRACE("  hdr.vmx: vmxon_pa=0x%lx vmcs12_pa=0x%lx smm.flags=0x%x flags=0x%x "
 		      "preemption_timer_deadline=0x%lx; blob: vmcs12 EPT_POINTER=0x%lx HOST_CR3=0x%lx "
