@@ -13,7 +13,7 @@
  * host memory, registered in the new VM's memslot. The VM has no in-kernel
  * irqchip (vm_create makes none), so there is no LAPIC state to carry.
  *
- * Restore order on the new vCPU (QEMU's, kvm_arch_put_registers):
+ * Restore order on the new vCPU (MIGRATE_ORDER_QEMU, kvm_arch_put_registers):
  *   1. KVM_SET_CPUID2    first: KVM checks MSRs, EFER and CR4 against it
  *   2. KVM_SET_MSRS      VMX capability MSRs and IA32_FEATURE_CONTROL before
  *                        the nested state, which KVM checks against them
@@ -23,6 +23,9 @@
  *   4. KVM_SET_NESTED_STATE  enters guest mode; L1's state comes from the blob
  *   5. KVM_SET_REGS, KVM_SET_XSAVE(/FPU), KVM_SET_XCRS, KVM_SET_DEBUGREGS
  *   6. KVM_SET_VCPU_EVENTS, KVM_SET_MP_STATE  last, on the final mode
+ * Other valid orders move KVM_SET_NESTED_STATE: after everything else
+ * (MIGRATE_ORDER_NESTED_LAST), or before the MSRs (..._BEFORE_MSRS). It
+ * cannot go before the sregs: a fresh vCPU has EFER.SVME=0 / CR4.VMXE=0.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -288,24 +291,36 @@ static int state_save(const struct vm *vm, const struct migrate_caps *c, struct 
 	return 0;
 }
 
-static int state_restore(struct vm *vm, struct vcpu_state *s, struct migrate_info *info, char *err)
+static const char *const migrate_order_name[] = {
+	[MIGRATE_ORDER_QEMU] = "CPUID, MSRs, sregs, nested state, regs, XSAVE, XCRs, DRs, events, MP state",
+	[MIGRATE_ORDER_NESTED_LAST] = "CPUID, MSRs, sregs, regs, XSAVE, XCRs, DRs, events, MP state, nested state",
+	[MIGRATE_ORDER_NESTED_BEFORE_MSRS] = "CPUID, sregs, nested state, MSRs, regs, XSAVE, XCRs, DRs, events, MP state",
+};
+
+static int state_restore(struct vm *vm, enum migrate_order order, struct vcpu_state *s,
+			 struct migrate_info *info, char *err)
 {
 	int fd = vm->vcpu_fd;
+	bool early = order == MIGRATE_ORDER_NESTED_BEFORE_MSRS;
 
 	/* The NMI and SIPI fields are only taken when flagged valid. */
 	s->events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
 	if (vcpu_set_cpuid(vm, &s->cpuid, err) ||
-	    msrs_restore(vm, s, info, err) ||
+	    (!early && msrs_restore(vm, s, info, err)) ||
 	    (s->sregs2_ok ? KVM_IOCTL(fd, KVM_SET_SREGS2, &s->sregs2, err) < 0 :
 			    KVM_IOCTL(fd, KVM_SET_SREGS, &s->sregs, err) < 0) ||
-	    KVM_IOCTL(fd, KVM_SET_NESTED_STATE, s->nested, err) < 0 ||
+	    (order != MIGRATE_ORDER_NESTED_LAST &&
+	     KVM_IOCTL(fd, KVM_SET_NESTED_STATE, s->nested, err) < 0) ||
+	    (early && msrs_restore(vm, s, info, err)) ||
 	    KVM_IOCTL(fd, KVM_SET_REGS, &s->regs, err) < 0 ||
 	    (s->xsave ? KVM_IOCTL(fd, KVM_SET_XSAVE, s->xsave, err) < 0 :
 			KVM_IOCTL(fd, KVM_SET_FPU, &s->fpu, err) < 0) ||
 	    (s->xcrs_ok && KVM_IOCTL(fd, KVM_SET_XCRS, &s->xcrs, err) < 0) ||
 	    KVM_IOCTL(fd, KVM_SET_DEBUGREGS, &s->dbg, err) < 0 ||
 	    KVM_IOCTL(fd, KVM_SET_VCPU_EVENTS, &s->events, err) < 0 ||
-	    KVM_IOCTL(fd, KVM_SET_MP_STATE, &s->mp, err) < 0)
+	    KVM_IOCTL(fd, KVM_SET_MP_STATE, &s->mp, err) < 0 ||
+	    (order == MIGRATE_ORDER_NESTED_LAST &&
+	     KVM_IOCTL(fd, KVM_SET_NESTED_STATE, s->nested, err) < 0))
 		return -1;
 	return 0;
 }
@@ -343,7 +358,7 @@ static void state_free(struct vcpu_state *s)
 	free(s->nested);
 }
 
-int vm_migrate(struct vm *vm, struct migrate_info *info, char *err)
+int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *info, char *err)
 {
 	static struct vcpu_state s;   /* static: the CPUID table is large */
 	struct migrate_caps caps;
@@ -356,10 +371,11 @@ int vm_migrate(struct vm *vm, struct migrate_info *info, char *err)
 	if (caps_check(vm, &caps, err) || vcpu_settle(vm, err) || state_save(vm, &caps, &s, info, err))
 		goto out;
 	info->sregs2 = caps.sregs2;
+	info->order = migrate_order_name[order];
 	info->xsave2 = caps.xsave2 > 0;
 	/* A fresh VM as main.c makes one, on the same RAM: the memslot moves, not the bytes. */
 	if (vm_create_on(&fresh, vm->kvm_fd, vm->mem, vm->mem_size, err) ||
-	    state_restore(&fresh, &s, info, err)) {
+	    state_restore(&fresh, order, &s, info, err)) {
 		fresh.mem = MAP_FAILED;       /* the RAM stays the old VM's */
 		vm_destroy(&fresh);
 		goto out;

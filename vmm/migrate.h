@@ -27,6 +27,7 @@ struct migrate_info {
 	uint64_t l2_rip;                /* regs.rip (SVM, current = L2) / vmcs12 GUEST_RIP */
 	unsigned int msrs, msrs_refused_get, msrs_refused_set;
 	bool sregs2, xsave2;
+	const char *order;              /* the restore order, in words */
 };
 
 /*
@@ -35,7 +36,14 @@ struct migrate_info {
  * a fresh VM and vCPU on the same guest RAM, restore into it, destroy the
  * old VM and leave *vm describing the new one. 0, or -1 with err naming the
  * ioctl (or missing capability) and errno; on failure *vm is unchanged.
+ * `order`: where KVM_SET_NESTED_STATE goes among the restore ioctls (all
+ * valid orders: CPUID first, sregs before the nested state).
  */
-int vm_migrate(struct vm *vm, struct migrate_info *info, char *err);
+enum migrate_order {
+	MIGRATE_ORDER_QEMU,               /* CPUID, MSRs, sregs, nested, regs, XSAVE, XCRs, DRs, events, MP */
+	MIGRATE_ORDER_NESTED_LAST,        /* CPUID, MSRs, sregs, regs, ..., MP, nested */
+	MIGRATE_ORDER_NESTED_BEFORE_MSRS, /* CPUID, sregs, nested, MSRs, regs, ... */
+};
+int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *info, char *err);
 
 #endif

@@ -39,7 +39,11 @@ int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
 	return 0;
 }
 
-const char *const step_action_name[STEP_ACTION_COUNT] = { [STEP_MIGRATE] = "migrate" };
+const char *const step_action_name[STEP_ACTION_COUNT] = {
+	[STEP_MIGRATE] = "migrate",
+	[STEP_MIGRATE_NESTED_LAST] = "migrate-nested-last",
+	[STEP_MIGRATE_NESTED_BEFORE_MSRS] = "migrate-nested-before-msrs",
+};
 
 int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
 		  enum step_action *out, char *why, size_t len)
@@ -66,7 +70,8 @@ int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
 			*out = (enum step_action)a;
 			return 0;
 		}
-	snprintf(why, len, "rule: a host step names an action the VMM knows (migrate); %s asked "
+	snprintf(why, len, "rule: a host step names an action the VMM knows (migrate, "
+		 "migrate-nested-last, migrate-nested-before-msrs); %s asked "
 		 "for unknown action \"%.*s%s\"", name, alen, action, action[alen] ? "..." : "");
 	return -1;
 }

@@ -28,10 +28,15 @@ int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
 
 /*
  * Host steps (NVM_MSG_STEP): the actions the VMM performs on request, by
- * the name L1 sends. STEP_MIGRATE: save the whole vCPU and restore it into
- * a fresh VM (vmm/migrate.c).
+ * the name L1 sends. Each saves the whole vCPU and restores it into a
+ * fresh VM (vmm/migrate.c), the restore ioctls in one valid order:
+ * STEP_MIGRATE QEMU's (nested state after sregs and MSRs, before regs and
+ * events), STEP_MIGRATE_NESTED_LAST nested state after everything else,
+ * STEP_MIGRATE_NESTED_BEFORE_MSRS nested state after sregs, before MSRs.
  */
-enum step_action { STEP_MIGRATE, STEP_ACTION_COUNT };
+enum step_action {
+	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS, STEP_ACTION_COUNT
+};
 extern const char *const step_action_name[STEP_ACTION_COUNT];
 
 /*

@@ -142,7 +142,8 @@ static const char *nested_flag_names(uint16_t f)
 	return n ? buf : "none";
 }
 
-static void trace_migrate(const struct run_ctx *c, const struct migrate_info *mi, double ms)
+static void trace_migrate(const struct run_ctx *c, enum step_action action,
+			  const struct migrate_info *mi, double ms)
 {
 	bool svm = mi->format == KVM_STATE_NESTED_FORMAT_SVM;
 
@@ -162,11 +163,18 @@ static void trace_migrate(const struct run_ctx *c, const struct migrate_info *mi
 		      "HOST_RIP=0x%lx GUEST_RIP=0x%lx", mi->vmxon_pa, mi->pa, mi->vmx_smm_flags,
 		      mi->vmx_flags, mi->vmx_preemption_deadline, mi->ncr3, mi->l1_cr3, mi->l1_rip,
 		      mi->l2_rip);
+	TRACE("  %s: restored in the order %s", step_action_name[action],
+	      mi->order ? mi->order : "?");
 	TRACE("  carried: regs, %s, %s, XCRs, debug registers, %u MSRs (%u refused by KVM_GET_MSRS, "
 	      "%u by KVM_SET_MSRS), vCPU events, MP state, nested state; no LAPIC (no in-kernel "
 	      "irqchip); RAM: the same host memory in the new memslot", mi->sregs2 ? "sregs2" : "sregs",
 	      mi->xsave2 ? "XSAVE2" : "XSAVE/FPU", mi->msrs, mi->msrs_refused_get, mi->msrs_refused_set);
 }
+
+_Static_assert((int)STEP_MIGRATE == (int)MIGRATE_ORDER_QEMU &&
+	       (int)STEP_MIGRATE_NESTED_LAST == (int)MIGRATE_ORDER_NESTED_LAST &&
+	       (int)STEP_MIGRATE_NESTED_BEFORE_MSRS == (int)MIGRATE_ORDER_NESTED_BEFORE_MSRS,
+	       "each migrate action is its restore order");
 
 /*
  * NVM_MSG_STEP: check it (protocol_step), perform the action, and write the
@@ -187,7 +195,8 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	/* The old kvm_run goes away: the signal handler must not touch it meanwhile. */
 	signal_run = NULL;
 	t0 = now();
-	rc = vm_migrate(c->vm, &mi, err);
+	/* The actions are the restore orders, in the same sequence (protocol.h). */
+	rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
 	signal_run = c->vm->run;
 	if (signal_caught)
 		c->vm->run->immediate_exit = 1;
@@ -198,7 +207,7 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	}
 	c->steps++;
 	if (trace_on)
-		trace_migrate(c, &mi, (now() - t0) * 1e3);
+		trace_migrate(c, action, &mi, (now() - t0) * 1e3);
 
 	uint64_t reply[NVM_MSG_VALS] = {
 		[NVM_STEP_SEQ] = c->steps, [NVM_STEP_FLAGS] = mi.flags, [NVM_STEP_SIZE] = mi.size,

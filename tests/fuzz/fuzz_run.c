@@ -48,9 +48,9 @@ void vcpu_describe(struct vm *vm, char *buf, size_t len)
 
 static unsigned int migrations;
 
-int vm_migrate(struct vm *vm, struct migrate_info *info, char *err)
+int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *info, char *err)
 {
-	(void)vm;
+	(void)vm, (void)order;
 	memset(info, 0, sizeof(*info));
 	if (++migrations % 3 == 0) {
 		snprintf(err, KVM_ERR_MAX, "KVM_SET_NESTED_STATE: %s", strerror(EINVAL));

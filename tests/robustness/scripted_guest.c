@@ -45,9 +45,9 @@ void vcpu_describe(struct vm *v, char *buf, size_t len)
 }
 
 /* No vCPU to save: a host step (NVM_MSG_STEP) fails, naming why (vmm/migrate.c stays out). */
-int vm_migrate(struct vm *v, struct migrate_info *info, char *err)
+int vm_migrate(struct vm *v, enum migrate_order order, struct migrate_info *info, char *err)
 {
-	(void)v, (void)info;
+	(void)v, (void)order, (void)info;
 	snprintf(err, KVM_ERR_MAX, "the scripted guest has no vCPU to save");
 	return -1;
 }

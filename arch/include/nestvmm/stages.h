@@ -59,7 +59,11 @@
 	X(L2_MIGRATE_BETWEEN_ENTRIES, "l2.migrate.between-entries", "l2", NVM_ANY,                 \
 	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
 	  "save/restore into a fresh VM in L1 between two L2 entries: L2 resumes at its RIP with "  \
-	  "its GPRs and memory; nested paging off and on")
+	  "its GPRs and memory; nested paging off and on")                                          \
+	X(L2_MIGRATE_RESTORE_ORDER, "l2.migrate.restore-order", "l2", NVM_ANY,                     \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
+	  "save/restore in L2 with KVM_SET_NESTED_STATE in three valid places among the restore "   \
+	  "ioctls; after each, L2's next exit reaches L1 with its GPRs and memory intact")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
