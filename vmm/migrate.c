@@ -210,19 +210,22 @@ static int msrs_restore(const struct vm *vm, const struct vcpu_state *s, struct 
 	return 0;
 }
 
+/* 8 bytes at off in the blob's data, or 0 where the blob (its size says) is shorter. */
 static uint64_t blob_u64(const struct kvm_nested_state *n, size_t off)
 {
 	uint64_t v = 0;
 
-	if (sizeof(*n) + off + 8 <= n->size)
+	if (n->size >= sizeof(*n) + off + 8)
 		memcpy(&v, (const uint8_t *)n + sizeof(*n) + off, 8);
 	return v;
 }
 
-/* The header and the key fields of the blob, for the trace and L1's reply. */
-static void nested_decode(const struct kvm_nested_state *n, const struct kvm_regs *regs,
-			  struct migrate_info *info)
+void migrate_decode(const struct kvm_nested_state *n, uint64_t rip, struct migrate_info *info)
 {
+	info->pa = info->vmxon_pa = info->vmx_preemption_deadline = 0;
+	info->ncr3 = info->l1_cr3 = info->l1_rip = info->l2_rip = 0;
+	info->vmx_smm_flags = 0;
+	info->vmx_flags = 0;
 	info->flags = n->flags;
 	info->format = n->format;
 	info->size = n->size;
@@ -232,7 +235,7 @@ static void nested_decode(const struct kvm_nested_state *n, const struct kvm_reg
 			info->ncr3 = blob_u64(n, SVM_VMCB12_N_CR3);
 			info->l1_cr3 = blob_u64(n, SVM_VMCB01_SAVE_CR3);
 			info->l1_rip = blob_u64(n, SVM_VMCB01_SAVE_RIP);
-			info->l2_rip = regs->rip;     /* in guest mode, the vCPU's registers are L2's */
+			info->l2_rip = rip;           /* in guest mode, the vCPU's registers are L2's */
 		}
 	} else {
 		info->pa = n->hdr.vmx.vmcs12_pa;
@@ -287,7 +290,7 @@ static int state_save(const struct vm *vm, const struct migrate_caps *c, struct 
 	s->nested->size = (uint32_t)c->nested_state;
 	if (KVM_IOCTL(fd, KVM_GET_NESTED_STATE, s->nested, err) < 0)
 		return -1;
-	nested_decode(s->nested, &s->regs, info);
+	migrate_decode(s->nested, s->regs.rip, info);
 	return 0;
 }
 

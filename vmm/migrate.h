@@ -31,6 +31,13 @@ struct migrate_info {
 };
 
 /*
+ * The header and the key fields of a KVM_GET_NESTED_STATE blob (n->size
+ * bytes, the data read only as far as that size says) into info; rip: the
+ * vCPU's RIP when it was saved (L2's in guest mode).
+ */
+void migrate_decode(const struct kvm_nested_state *n, uint64_t rip, struct migrate_info *info);
+
+/*
  * Complete the exit in progress (KVM_RUN with immediate_exit: KVM finishes
  * the port I/O, then returns EINTR), save every piece of vCPU state, create
  * a fresh VM and vCPU on the same guest RAM, restore into it, destroy the
