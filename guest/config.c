@@ -140,5 +140,7 @@ void config_read(u64 fdt_gpa)
 			parse_cpuid((const u8 *)val, len);
 		else if (c == 'h' && !strcmp(name, "hostile"))
 			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
+		else if (c == 'n' && !strcmp(name, "nested-state") && len == 4)
+			l1_cfg.nested_state = be32(val);
 	}
 }

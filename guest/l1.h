@@ -37,6 +37,7 @@ struct l1_config {
 	u32 n_cpuid;
 	struct l1_cpuid_expect cpuid[L1_CPUID_EXPECT_MAX];
 	char hostile[16];               /* misbehaviour to act out (tests), or "" */
+	u32 nested_state;               /* KVM_CAP_NESTED_STATE: 0 = no save/restore host steps */
 };
 extern struct l1_config l1_cfg;
 /* Bytes of guest RAM from GPA 0 (/memory@0 in the device tree). */

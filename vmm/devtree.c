@@ -44,6 +44,8 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 	TRY(fdt_property(buf, "cpuid-expect", cells, (int)(run->n_cpuid * 6 * sizeof(fdt32_t))));
 	if (run->hostile)
 		TRY(fdt_property_string(buf, "hostile", run->hostile));
+	/* Host steps that save/restore the vCPU need it: L1 skips them without. */
+	TRY(fdt_property_u32(buf, "nested-state", run->nested_state));
 	TRY(fdt_end_node(buf));
 
 	TRY(fdt_begin_node(buf, "memory@0"));

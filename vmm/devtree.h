@@ -5,7 +5,7 @@
  *   / { #address-cells = <2>; #size-cells = <2>; compatible = "nestvmm,run-v1";
  *       nestvmm { vendor = "amd"; stages = "l1.boot", ...; iterations = <N>;
  *                 trace = <LEVEL>; cpuid-expect = <leaf subleaf eax ebx ecx edx>...;
- *                 hostile = "spin"; (tests only) };
+ *                 hostile = "spin"; (tests only) nested-state = <BYTES>; };
  *       memory@0 { device_type = "memory"; reg = <0 0 SIZE_HI SIZE_LO>; }; };
  */
 #ifndef NESTVMM_DEVTREE_H
@@ -24,6 +24,7 @@ struct fdt_run {
 	uint32_t iterations;
 	uint32_t trace;
 	const char *hostile;             /* NULL unless a test asks for misbehaviour */
+	uint32_t nested_state;           /* KVM_CAP_NESTED_STATE: 0 when KVM cannot save it */
 	uint32_t n_cpuid;
 	uint32_t cpuid[FDT_CPUID_MAX][6];
 };

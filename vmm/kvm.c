@@ -75,6 +75,11 @@ void vm_init(struct vm *vm)
 
 int vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, char *err)
 {
+	return vm_create_on(vm, kvm_fd, NULL, mem_size, err);
+}
+
+int vm_create_on(struct vm *vm, int kvm_fd, uint8_t *mem, uint64_t mem_size, char *err)
+{
 	struct kvm_userspace_memory_region region;
 	int run_size;
 
@@ -82,8 +87,8 @@ int vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, char *err)
 	if ((vm->vm_fd = KVM_IOCTL(kvm_fd, KVM_CREATE_VM, 0, err)) < 0)
 		return -1;
 	/* Lazily backed: only the pages L1 touches cost host memory. */
-	vm->mem = mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
-		       MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
+	vm->mem = mem ? mem : mmap(NULL, mem_size, PROT_READ | PROT_WRITE,
+				   MAP_PRIVATE | MAP_ANONYMOUS | MAP_NORESERVE, -1, 0);
 	if (vm->mem == MAP_FAILED) {
 		snprintf(err, KVM_ERR_MAX, "mapping %lu MiB of guest RAM: %s", mem_size >> 20, strerror(errno));
 		return -1;
@@ -144,6 +149,18 @@ static void build_boot_tables(struct vm *vm)
 	gdt[0] = 0;
 	gdt[1] = 0x00af9b000000ffffull;   /* 0x08: 64-bit code */
 	gdt[2] = 0x00cf93000000ffffull;   /* 0x10: data */
+}
+
+int vcpu_get_cpuid(struct vm *vm, struct cpuid_table *t, char *err)
+{
+	static struct cpuid_buf b;
+
+	b.h.nent = CPUID_TABLE_MAX;
+	if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_CPUID2, &b, err) < 0)
+		return -1;
+	t->n = b.h.nent;
+	memcpy(t->e, b.e, b.h.nent * sizeof(b.e[0]));
+	return 0;
 }
 
 int vcpu_enter_long_mode(struct vm *vm, uint64_t entry, uint64_t rdi, char *err)

@@ -32,8 +32,12 @@ int kvm_supported_cpuid(int kvm_fd, struct cpuid_table *t, char *err);
 
 void vm_init(struct vm *vm);
 int vm_create(struct vm *vm, int kvm_fd, uint64_t mem_size, char *err);
+/* The same on RAM the caller mapped (mem, mem_size bytes; NULL: map fresh RAM). */
+int vm_create_on(struct vm *vm, int kvm_fd, uint8_t *mem, uint64_t mem_size, char *err);
 /* Hand L1 its CPUID table, then read back what KVM made of it (KVM adds bits). */
 int vcpu_set_cpuid(struct vm *vm, struct cpuid_table *t, char *err);
+/* The CPUID table the vCPU has now (KVM_GET_CPUID2). */
+int vcpu_get_cpuid(struct vm *vm, struct cpuid_table *t, char *err);
 /* Boot page tables and GDT in guest RAM; the vCPU in 64-bit mode at entry, RDI = arg. */
 int vcpu_enter_long_mode(struct vm *vm, uint64_t entry, uint64_t rdi, char *err);
 /* Registers and control state as one line, for reports of a broken run. */

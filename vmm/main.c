@@ -181,7 +181,7 @@ static void l1_boot_once(struct verdict *v, int kvm_fd, const struct cpuid_table
 	struct fdt_run run = {
 		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
 		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = hostile,
-		.selected = selected,
+		.selected = selected, .nested_state = (uint32_t)v->host.cap_nested_state,
 	};
 	struct vm vm;
 	char err[KVM_ERR_MAX];

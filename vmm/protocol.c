@@ -1,5 +1,6 @@
 // SPDX-License-Identifier: MIT
 #include <stdio.h>
+#include <string.h>
 
 #include "nestvmm/wire.h"
 #include "protocol.h"
@@ -36,4 +37,41 @@ int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
 		return -1;
 	}
 	return 0;
+}
+
+const char *const step_action_name[STEP_ACTION_COUNT] = {
+	[STEP_MIGRATE] = "migrate",
+	[STEP_MIGRATE_NESTED_LAST] = "migrate-nested-last",
+	[STEP_MIGRATE_NESTED_BEFORE_MSRS] = "migrate-nested-before-msrs",
+};
+
+int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
+		  enum step_action *out, char *why, size_t len)
+{
+	const char *name = test < NVM_STAGE_COUNT ? stage_name[test] : "no such test";
+	/* The action as L1 sent it (already sanitized), cut to a readable length. */
+	int alen = (int)strnlen(action, NVM_STEP_ACTION_MAX);
+
+	if (open_stage < 0) {
+		snprintf(why, len, "rule: a host step belongs to the test in progress; L1 asked for "
+			 "\"%.*s%s\" for test %u (%s) %s", alen, action,
+			 action[alen] ? "..." : "", test, name,
+			 done ? "after DONE" : "outside any test");
+		return -1;
+	}
+	if (test != (uint32_t)open_stage) {
+		snprintf(why, len, "rule: a host step belongs to the test in progress; L1 asked for "
+			 "\"%.*s%s\" for test %u (%s) while %s is running", alen, action,
+			 action[alen] ? "..." : "", test, name, stage_name[open_stage]);
+		return -1;
+	}
+	for (int a = 0; a < STEP_ACTION_COUNT; a++)
+		if (!strcmp(action, step_action_name[a])) {
+			*out = (enum step_action)a;
+			return 0;
+		}
+	snprintf(why, len, "rule: a host step names an action the VMM knows (migrate, "
+		 "migrate-nested-last, migrate-nested-before-msrs); %s asked "
+		 "for unknown action \"%.*s%s\"", name, alen, action, action[alen] ? "..." : "");
+	return -1;
 }

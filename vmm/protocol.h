@@ -26,4 +26,28 @@
 int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
 		   const enum nvm_status *statuses, bool done, char *why, size_t len);
 
+/*
+ * Host steps (NVM_MSG_STEP): the actions the VMM performs on request, by
+ * the name L1 sends. Each saves the whole vCPU and restores it into a
+ * fresh VM (vmm/migrate.c), the restore ioctls in one valid order:
+ * STEP_MIGRATE QEMU's (nested state after sregs and MSRs, before regs and
+ * events), STEP_MIGRATE_NESTED_LAST nested state after everything else,
+ * STEP_MIGRATE_NESTED_BEFORE_MSRS nested state after sregs, before MSRs.
+ */
+enum step_action {
+	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS, STEP_ACTION_COUNT
+};
+extern const char *const step_action_name[STEP_ACTION_COUNT];
+
+/*
+ * May L1 ask for host step `action` for test `test` now? `open_stage` is
+ * the test in progress (-1: none), `done` whether L1 sent DONE.
+ *   4. a step belongs to the test in progress: not outside a test, not
+ *      for another test;
+ *   5. the action is one the VMM knows.
+ * 0 with *out set, or -1 with `why` naming the rule and what L1 sent.
+ */
+int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
+		  enum step_action *out, char *why, size_t len);
+
 #endif

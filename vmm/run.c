@@ -12,6 +12,7 @@
 #include <time.h>
 
 #include "channel.h"
+#include "migrate.h"
 #include "nestvmm/x86.h"
 #include "protocol.h"
 #include "run.h"
@@ -123,6 +124,103 @@ static void timer_arm(unsigned int seconds)
 	setitimer(ITIMER_REAL, &timer, NULL);
 }
 
+/* "GUEST_MODE|GIF_SET": the KVM_STATE_NESTED_* flags by name. */
+static const char *nested_flag_names(uint16_t f)
+{
+	static const char *const names[] = { "GUEST_MODE", "RUN_PENDING", "EVMCS", "MTF_PENDING" };
+	static char buf[96];
+	size_t n = 0;
+
+	buf[0] = '\0';
+	for (int b = 0; b < 16; b++) {
+		const char *name = b < 4 ? names[b] : b == 8 ? "GIF_SET" : NULL;
+		if (!(f & (1u << b)))
+			continue;
+		n += (size_t)snprintf(buf + n, sizeof(buf) - n, "%s%s", n ? "|" : "", name ? name : "?");
+		if (n >= sizeof(buf))
+			break;
+	}
+	return n ? buf : "none";
+}
+
+static void trace_migrate(const struct run_ctx *c, enum step_action action,
+			  const struct migrate_info *mi, double ms)
+{
+	bool svm = mi->format == KVM_STATE_NESTED_FORMAT_SVM;
+
+	TRACE("save/restore %u in %s: into a fresh VM in %.1f ms; KVM_GET_NESTED_STATE: format %s, "
+	      "flags 0x%x (%s), size %u", c->steps, stage_name[c->open_stage], ms,
+	      svm ? "SVM" : "VMX", mi->flags, nested_flag_names(mi->flags), mi->size);
+	if (svm && !(mi->flags & KVM_STATE_NESTED_GUEST_MODE))
+		TRACE("  hdr.svm: vmcb_pa=0x%lx; not in guest mode: no vmcb12 data, only GIF travels",
+		      mi->pa);
+	else if (svm)
+		TRACE("  hdr.svm: vmcb_pa=0x%lx; blob: vmcb12 N_CR3=0x%lx, vmcb01 save CR3=0x%lx "
+		      "RIP=0x%lx (L1's, restored at #VMEXIT), L2 RIP=0x%lx", mi->pa, mi->ncr3,
+		      mi->l1_cr3, mi->l1_rip, mi->l2_rip);
+	else
+		TRACE("  hdr.vmx: vmxon_pa=0x%lx vmcs12_pa=0x%lx smm.flags=0x%x flags=0x%x "
+		      "preemption_timer_deadline=0x%lx; blob: vmcs12 EPT_POINTER=0x%lx HOST_CR3=0x%lx "
+		      "HOST_RIP=0x%lx GUEST_RIP=0x%lx", mi->vmxon_pa, mi->pa, mi->vmx_smm_flags,
+		      mi->vmx_flags, mi->vmx_preemption_deadline, mi->ncr3, mi->l1_cr3, mi->l1_rip,
+		      mi->l2_rip);
+	TRACE("  %s: restored in the order %s", step_action_name[action],
+	      mi->order ? mi->order : "?");
+	TRACE("  carried: regs, %s, %s, XCRs, debug registers, %u MSRs (%u refused by KVM_GET_MSRS, "
+	      "%u by KVM_SET_MSRS), vCPU events, MP state, nested state; no LAPIC (no in-kernel "
+	      "irqchip); RAM: the same host memory in the new memslot", mi->sregs2 ? "sregs2" : "sregs",
+	      mi->xsave2 ? "XSAVE2" : "XSAVE/FPU", mi->msrs, mi->msrs_refused_get, mi->msrs_refused_set);
+}
+
+_Static_assert((int)STEP_MIGRATE == (int)MIGRATE_ORDER_QEMU &&
+	       (int)STEP_MIGRATE_NESTED_LAST == (int)MIGRATE_ORDER_NESTED_LAST &&
+	       (int)STEP_MIGRATE_NESTED_BEFORE_MSRS == (int)MIGRATE_ORDER_NESTED_BEFORE_MSRS,
+	       "each migrate action is its restore order");
+
+/*
+ * NVM_MSG_STEP: check it (protocol_step), perform the action, and write the
+ * reply into the message's val[] in guest RAM before the vCPU runs again.
+ */
+static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
+{
+	struct migrate_info mi;
+	enum step_action action;
+	char why[384], err[KVM_ERR_MAX];
+	double t0;
+	int rc;
+
+	if (protocol_step(m->arg, m->str[0], c->open_stage, c->done, &action, why, sizeof(why))) {
+		end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), why);
+		return false;
+	}
+	/* The old kvm_run goes away: the signal handler must not touch it meanwhile. */
+	signal_run = NULL;
+	t0 = now();
+	/* The actions are the restore orders, in the same sequence (protocol.h). */
+	rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
+	signal_run = c->vm->run;
+	if (signal_caught)
+		c->vm->run->immediate_exit = 1;
+	if (rc) {
+		end(c, RUN_KVM_ERROR, "host step %s (save/restore %u) %s failed: %s",
+		    step_action_name[action], c->steps + 1, in_stage(c), err);
+		return false;
+	}
+	c->steps++;
+	if (trace_on)
+		trace_migrate(c, action, &mi, (now() - t0) * 1e3);
+
+	uint64_t reply[NVM_MSG_VALS] = {
+		[NVM_STEP_SEQ] = c->steps, [NVM_STEP_FLAGS] = mi.flags, [NVM_STEP_SIZE] = mi.size,
+		[NVM_STEP_PA] = mi.pa, [NVM_STEP_NCR3] = mi.ncr3, [NVM_STEP_L1_CR3] = mi.l1_cr3,
+		[NVM_STEP_VMXON_PA] = mi.vmxon_pa,
+	};
+	/* chan_decode checked that the whole header lies in RAM. */
+	memcpy(c->vm->mem + c->msg_gpa + offsetof(struct nvm_msg, val[NVM_STEP_SEQ]),
+	       &reply[NVM_STEP_SEQ], (NVM_MSG_VALS - NVM_STEP_SEQ) * sizeof(reply[0]));
+	return true;
+}
+
 /* Apply one decoded message; false when it ends the run. */
 static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 {
@@ -154,6 +252,7 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 		 */
 		v->stage[m->arg].begun_at = c->resumed_at;
 		c->open_stage = v->last_stage = (int)m->arg;
+		c->steps = 0;
 		timer_arm(c->timeout_s);
 		TRACE("L1 began stage %s", stage_name[m->arg]);
 		return true;
@@ -200,6 +299,8 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 	case NVM_MSG_DONE:
 		c->done = 1;
 		return true;
+	case NVM_MSG_STEP:
+		return handle_step(c, m);
 	}
 	return true;
 }
@@ -223,6 +324,13 @@ static bool ring_drain(struct run_ctx *c)
 			return false;
 		}
 		c->v->messages++;
+		/* A host step waits for the VMM's reply in its own buffer: never batched. */
+		if (msg.type == NVM_MSG_STEP) {
+			end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: a host step came "
+			    "through the message ring; it must be sent alone on port 0x%x, where the "
+			    "VMM writes its reply", in_stage(c), NVM_PORT_MSG);
+			return false;
+		}
 		if (!handle_msg(c, &msg))
 			return false;
 	}
@@ -305,6 +413,7 @@ static bool handle_io(struct run_ctx *c)
 		return false;
 	}
 	c->v->messages++;
+	c->msg_gpa = gpa;
 	return handle_msg(c, &msg);
 }
 

@@ -19,6 +19,8 @@ struct run_ctx {
 	bool ring_known;           /* L1 announced its message ring (nestvmm/wire.h) ... */
 	uint64_t ring_gpa;         /* ... here */
 	double resumed_at;         /* when L1 last went back to running (batched BEGINs start there) */
+	uint64_t msg_gpa;          /* where the message being handled lies (a step's reply goes there) */
+	unsigned int steps;        /* host steps performed in the open test (NVM_MSG_STEP) */
 };
 
 /*

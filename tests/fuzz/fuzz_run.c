@@ -16,13 +16,18 @@
  *   kind  9    HLT              kind 10  MMIO        kind 11  SHUTDOWN
  *   kind 12    INTERNAL_ERROR   kind 13  FAIL_ENTRY  kind 14  KVM_RUN fails (EFAULT)
  *   other      an unknown exit reason
- * When the records run out, the guest halts.
+ * When the records run out, the guest halts. A host step (NVM_MSG_STEP) that
+ * the VMM accepts reaches vm_migrate, which this file also stands in for
+ * (vmm/migrate.c stays out): every third one fails, the others answer with
+ * made-up nested-state values, so the reply written into guest RAM is
+ * exercised at every message address the input picks.
  */
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvm.h"
+#include "migrate.h"
 #include "run.h"
 #include "format.h"
 #include "verdict.h"
@@ -39,6 +44,23 @@ void vcpu_describe(struct vm *vm, char *buf, size_t len)
 {
 	(void)vm;
 	snprintf(buf, len, "RIP=0x0 (fuzz)\ncode at RIP: \"\\ \x01");
+}
+
+static unsigned int migrations;
+
+int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *info, char *err)
+{
+	(void)vm, (void)order;
+	memset(info, 0, sizeof(*info));
+	if (++migrations % 3 == 0) {
+		snprintf(err, KVM_ERR_MAX, "KVM_SET_NESTED_STATE: %s", strerror(EINVAL));
+		return -1;
+	}
+	info->format = migrations & 1 ? KVM_STATE_NESTED_FORMAT_SVM : KVM_STATE_NESTED_FORMAT_VMX;
+	info->flags = KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_GIF_SET;
+	info->size = 128 + 4096;
+	info->pa = info->ncr3 = info->l1_cr3 = info->vmxon_pa = UINT64_MAX;
+	return 0;
 }
 
 static void build_msg(struct vm *vm, const struct rec *r)

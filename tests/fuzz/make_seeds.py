@@ -27,7 +27,7 @@ import make_elf  # noqa: E402
 
 MAGIC = 0x314D564E
 HDR = struct.Struct("<IHHI3HH8Q")          # struct nvm_msg without strings
-LOG, BEGIN, END, FAIL, EXC, DONE = range(1, 7)
+LOG, BEGIN, END, FAIL, EXC, DONE, STEP = range(1, 8)
 PORT = 0x5E0
 
 
@@ -156,6 +156,14 @@ def run_seeds():
     write("run", "seed-unknown-exit", run((99, 0, 0, 0, 0)))
     write("run", "seed-assert", run(*stage(2), (4, BEGIN, 0, 3, 0), (4, FAIL, 12, 77, 0)))
     write("run", "seed-exception", run((4, BEGIN, 0, 2, 0), (4, EXC, 8, 14, 0)))
+    # Host steps: str0 is the start of RAM, so RAM starts with the action.
+    step_ram = b"migrate" + b"\0" * 57
+    write("run", "seed-step-migrate", run((4, BEGIN, 0, 2, 0), (4, STEP, 7, 2, 1), (4, STEP, 7, 2, 2),
+                                          (4, STEP, 7, 2, 3), (4, END, 0, 2, 0), (4, DONE, 0, 0, 0),
+                                          ram=step_ram))
+    write("run", "seed-step-outside-test", run((4, STEP, 7, 2, 0), ram=step_ram))
+    write("run", "seed-step-other-test", run((4, BEGIN, 0, 2, 0), (4, STEP, 7, 3, 0), ram=step_ram))
+    write("run", "seed-step-unknown-action", run((4, BEGIN, 0, 2, 0), (4, STEP, 5, 2, 0), ram=step_ram))
 
 
 def host_seeds():

@@ -2,8 +2,9 @@
 /*
  * Regressions found by tests/fuzz/fuzz_run in the VMM's message state
  * machine (vmm/run.c), driven here without KVM: this file stands in for
- * vmm/kvm.c (kvm_ioctl, vcpu_describe), so the archive's kvm.o is not linked,
- * and plays a guest whose exits come from a script.
+ * vmm/kvm.c (kvm_ioctl, vcpu_describe) and vmm/migrate.c (vm_migrate), so
+ * the archive's kvm.o is not linked, and plays a guest whose exits come from
+ * a script. Also: the host-step request (NVM_MSG_STEP) as hostile input.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -11,6 +12,7 @@
 #include <string.h>
 
 #include "kvm.h"
+#include "migrate.h"
 #include "run.h"
 #include "verdict.h"
 
@@ -29,10 +31,36 @@ void vcpu_describe(struct vm *v, char *buf, size_t len)
 	snprintf(buf, len, "RIP=0x0 (test)");
 }
 
+/* vm_migrate stand-in: counts calls, fails when told to, else says "SVM, in guest mode". */
+static unsigned int migrate_calls;
+static bool migrate_fails;
+static uint64_t last_vals[NVM_MSG_VALS];   /* a STEP's val[] when the guest ran again after it */
+
+int vm_migrate(struct vm *v, enum migrate_order order, struct migrate_info *info, char *err)
+{
+	(void)v, (void)order;
+	migrate_calls++;
+	memset(info, 0, sizeof(*info));
+	if (migrate_fails) {
+		snprintf(err, KVM_ERR_MAX, "KVM_SET_NESTED_STATE: Invalid argument");
+		return -1;
+	}
+	info->format = KVM_STATE_NESTED_FORMAT_SVM;
+	info->flags = KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_GIF_SET;
+	info->size = 128 + 4096;
+	info->pa = 0x5000;
+	info->ncr3 = 0x6000;
+	info->l1_cr3 = 0x7000;
+	return 0;
+}
+
 int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 {
 	struct kvm_run *r = vm.run;
 	(void)fd, (void)arg, (void)name, (void)err;
+
+	if (next_step && script[next_step - 1].type == NVM_MSG_STEP)
+		memcpy(last_vals, vm.mem + MSG_GPA + offsetof(struct nvm_msg, val), sizeof(last_vals));
 
 	cr_assert_eq(req, KVM_RUN);
 	if (next_step >= n_steps) {
@@ -72,6 +100,7 @@ static struct {
 static void run_script(const struct step *s, unsigned int n)
 {
 	script = s, n_steps = n, next_step = 0;
+	migrate_calls = 0;
 	memset(&g, 0, sizeof(g));
 	memset(&vm, 0, sizeof(vm));
 	vm.mem_size = RAM;
@@ -179,5 +208,122 @@ Test(regress_run, crash_after_every_stage_passed_is_not_a_pass)
 	cr_assert_eq(g.v.end, RUN_SHUTDOWN, "%s", g.v.end_reason);
 	verdict_finish(&g.v);
 	cr_expect_neq(verdict_exit_code(&g.v), EXIT_PASS, "L1 triple-faulted, yet the exit code is 0");
+	verdict_free(&g.v);
+}
+
+/* --- host steps (NVM_MSG_STEP) ------------------------------------------------- */
+
+/* A step for the test in progress, naming a known action: performed, the reply written back. */
+Test(step, migrate_in_the_open_test_is_performed_and_answered)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0x1234, "migrate" },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0x1235, "migrate" },
+		{ NVM_MSG_STAGE_END, NVM_STAGE_L1_BOOT, NVM_PASS, "ok" },
+		{ NVM_MSG_DONE, 0, 0, NULL },
+	};
+
+	run_script(s, 5);
+	cr_assert_eq(g.v.end, RUN_DONE, "%s", g.v.end_reason);
+	cr_expect_eq(migrate_calls, 2);
+	verdict_free(&g.v);
+}
+
+/* The reply: the sequence number and the nested-state header, the nonce untouched. */
+Test(step, reply_lands_in_the_message)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0x1234, "migrate" },
+		{ NVM_MSG_LOG, 1, 0, "after" },
+	};
+
+	run_script(s, 3);
+	cr_expect_eq(last_vals[NVM_STEP_NONCE], 0x1234);
+	cr_expect_eq(last_vals[NVM_STEP_SEQ], 1);
+	cr_expect_eq(last_vals[NVM_STEP_FLAGS], KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_GIF_SET);
+	cr_expect_eq(last_vals[NVM_STEP_SIZE], 128 + 4096);
+	cr_expect_eq(last_vals[NVM_STEP_PA], 0x5000);
+	cr_expect_eq(last_vals[NVM_STEP_NCR3], 0x6000);
+	cr_expect_eq(last_vals[NVM_STEP_L1_CR3], 0x7000);
+	verdict_free(&g.v);
+}
+
+static void expect_refused(const struct step *s, unsigned int n, const char *needle)
+{
+	run_script(s, n);
+	cr_expect_eq(g.v.end, RUN_PROTOCOL_ERROR, "end %d: %s", g.v.end, g.v.end_reason);
+	cr_expect(strstr(g.v.end_reason, needle), "reason \"%s\" lacks \"%s\"", g.v.end_reason, needle);
+	cr_expect_eq(migrate_calls, 0, "a refused step was performed");
+	verdict_free(&g.v);
+}
+
+Test(step, outside_a_test_is_refused)
+{
+	static const struct step s[] = { { NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate" } };
+
+	expect_refused(s, 1, "\"migrate\" for test 2 (l1.boot) outside any test");
+}
+
+Test(step, for_another_test_is_refused)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_CPUID, 0, "migrate" },
+	};
+	static const struct step s2[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, 0xffffffffu, 0, "migrate" },
+	};
+
+	expect_refused(s, 2, "for test 3 (l1.cpuid) while l1.boot is running");
+	expect_refused(s2, 2, "for test 4294967295 (no such test) while l1.boot is running");
+}
+
+Test(step, unknown_action_is_refused_by_name)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "reboot\x01" },
+	};
+	static const struct step s2[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migratemigratemigratemigratemigratemigrate" },
+	};
+	static const struct step s3[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, NULL },
+	};
+
+	expect_refused(s, 2, "unknown action \"reboot?\"");
+	expect_refused(s2, 2, "unknown action \"migratemigratemigratemigratemigr...\"");
+	expect_refused(s3, 2, "unknown action \"\"");
+}
+
+Test(step, after_done_is_refused)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_DONE, 0, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate" },
+	};
+
+	expect_refused(s, 2, "after DONE");
+}
+
+/* A save/restore that fails ends the run naming the ioctl; the test in progress takes it. */
+Test(step, failed_migration_names_the_ioctl)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate" },
+	};
+
+	migrate_fails = true;
+	run_script(s, 2);
+	migrate_fails = false;
+	cr_expect_eq(g.v.end, RUN_KVM_ERROR, "%s", g.v.end_reason);
+	cr_expect(strstr(g.v.end_reason, "host step migrate (save/restore 1) in l1.boot failed: "
+			 "KVM_SET_NESTED_STATE: Invalid argument"), "%s", g.v.end_reason);
 	verdict_free(&g.v);
 }

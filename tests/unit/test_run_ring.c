@@ -15,6 +15,7 @@
 #include <string.h>
 
 #include "kvm.h"
+#include "migrate.h"
 #include "run.h"
 #include "verdict.h"
 
@@ -37,6 +38,15 @@ void vcpu_describe(struct vm *m, char *buf, size_t len)
 {
 	(void)m;
 	snprintf(buf, len, "RIP=0x0 (test)");
+}
+
+/* vmm/migrate.c stand-in (run.c calls it for host steps, which these scripts never send). */
+int vm_migrate(struct vm *m, enum migrate_order order, struct migrate_info *info, char *err)
+{
+	(void)m, (void)order, (void)info;
+	snprintf(err, KVM_ERR_MAX, "no migration in this test");
+	cr_assert_fail("vm_migrate called by a ring script");
+	return -1;
 }
 
 static struct nvm_ring *ring(void)
@@ -234,6 +244,19 @@ Test(run_ring, a_bad_message_in_the_ring_is_named_with_its_offset, .fini = teard
 	cr_expect_eq(v.end, RUN_PROTOCOL_ERROR, "end %d: %s", v.end, v.end_reason);
 	cr_expect(strstr(v.end_reason, at) && strstr(v.end_reason, "unknown message type 99"),
 		  "%s", v.end_reason);
+}
+
+Test(run_ring, a_host_step_in_the_ring_is_a_protocol_error, .fini = teardown)
+{
+	static const struct step s[] = {
+		{ FLUSH },
+		BEGIN(L1_BOOT), { APPEND, NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate" }, { FLUSH },
+	};
+
+	run_script(s, sizeof(s) / sizeof(s[0]));
+	cr_expect_eq(v.end, RUN_PROTOCOL_ERROR, "end %d: %s", v.end, v.end_reason);
+	cr_expect(strstr(v.end_reason, "host step came through the message ring"), "%s",
+		  v.end_reason);
 }
 
 Test(run_ring, a_bad_ring_header_is_a_protocol_error, .fini = teardown)

@@ -21,7 +21,9 @@
 	X(PREEMPTION_TIMER, "preemption-timer", "Intel VMX-preemption timer (pin-based bit 6)") \
 	X(VMCS_SHADOWING,  "vmcs-shadowing",  "Intel VMCS shadowing (secondary bit 14)")     \
 	X(VIRTUAL_NMI,     "virtual-nmi",     "Intel virtual NMIs (pin-based bit 5)")        \
-	X(MTF,             "monitor-trap",    "Intel monitor trap flag (primary bit 27)")
+	X(MTF,             "monitor-trap",    "Intel monitor trap flag (primary bit 27)")   \
+	/* save/restore (issue 11): told by the VMM in the device tree, not by the CPU */      \
+	X(NESTED_STATE,    "nested-state",    "KVM_CAP_NESTED_STATE: the VMM can save/restore a vCPU in L2")
 
 enum nvm_feature_bit {
 #define NVM_FEATURE_BIT(id, name, what) NVM_FEATURE_BIT_##id,

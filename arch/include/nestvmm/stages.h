@@ -160,7 +160,20 @@
 	/* VMX specifics (issue 10 item 9) */                                                       \
 	X(L2_TIMER_VMX_PREEMPTION, "l2.timer.vmx.preemption", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
 	  NVM_REQ(PREEMPTION_TIMER),                                                                \
-	  "VMX-preemption timer: value 0 exits before L2's first instruction, a small one expires, saving 0")
+	  "VMX-preemption timer: value 0 exits before L2's first instruction, a small one expires, saving 0") \
+	/* save/restore (issue 11): host steps that migrate the vCPU into a fresh VM */            \
+	X(L2_MIGRATE_IN_L2, "l2.migrate.in-l2", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                \
+	  NVM_REQ(NESTED_STATE),                                                                    \
+	  "save/restore into a fresh VM while L2 runs (its OUT passed through): L2's GPRs, memory " \
+	  "and checksum survive, L1 gets its exit; nested paging off and on")                       \
+	X(L2_MIGRATE_BETWEEN_ENTRIES, "l2.migrate.between-entries", "l2", NVM_ANY,                 \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
+	  "save/restore into a fresh VM in L1 between two L2 entries: L2 resumes at its RIP with "  \
+	  "its GPRs and memory; nested paging off and on")                                          \
+	X(L2_MIGRATE_RESTORE_ORDER, "l2.migrate.restore-order", "l2", NVM_ANY,                     \
+	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
+	  "save/restore in L2 with KVM_SET_NESTED_STATE in three valid places among the restore "   \
+	  "ioctls; after each, L2's next exit reaches L1 with its GPRs and memory intact")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

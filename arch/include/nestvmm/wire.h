@@ -37,6 +37,7 @@ enum nvm_msg_type {
 	NVM_MSG_FAIL,           /* arg: line; str0: file; str1: message (assertion)   */
 	NVM_MSG_EXCEPTION,      /* arg: vector; val: see enum nvm_exc_val; str0: where */
 	NVM_MSG_DONE,           /* L1 ran every stage it was asked to                  */
+	NVM_MSG_STEP,           /* arg: the open test's id; str0: action; val: enum nvm_step_val */
 	NVM_MSG_TYPE_MAX
 };
 
@@ -44,6 +45,28 @@ enum nvm_msg_type {
 enum nvm_exc_val {
 	NVM_EXC_ERROR_CODE, NVM_EXC_RIP, NVM_EXC_CS, NVM_EXC_RFLAGS,
 	NVM_EXC_RSP, NVM_EXC_CR2, NVM_EXC_HAS_ERROR_CODE, NVM_EXC_VAL_COUNT
+};
+
+/*
+ * NVM_MSG_STEP: the test that is running asks the VMM to act on the vCPU at
+ * this point (host step), e.g. "migrate": save the whole vCPU, nested state
+ * included, and restore it into a fresh VM. The sender sends val[NVM_STEP_NONCE]
+ * and zeroes the rest; the VMM acts, then writes its reply into the
+ * message's val[] in guest memory before the vCPU runs again, so L1 (or an
+ * L2 whose port I/O reaches the VMM) reads what was done. A step outside a
+ * test, for another test, or naming an unknown action ends the run as a
+ * protocol error naming it.
+ */
+#define NVM_STEP_ACTION_MAX 32          /* bytes of the action name */
+enum nvm_step_val {
+	NVM_STEP_NONCE,         /* in: the sender's; out: unchanged                         */
+	NVM_STEP_SEQ,           /* out: steps the VMM performed in this test, this one included */
+	NVM_STEP_FLAGS,         /* out: kvm_nested_state.flags (KVM_STATE_NESTED_*) saved    */
+	NVM_STEP_SIZE,          /* out: kvm_nested_state.size saved                          */
+	NVM_STEP_PA,            /* out: hdr.svm.vmcb_pa / hdr.vmx.vmcs12_pa                  */
+	NVM_STEP_NCR3,          /* out: from the blob: vmcb12 N_CR3 / vmcs12 EPT pointer (guest mode) */
+	NVM_STEP_L1_CR3,        /* out: from the blob: L1's CR3 (vmcb01 save / vmcs12 HOST_CR3) */
+	NVM_STEP_VMXON_PA,      /* out: hdr.vmx.vmxon_pa (VMX), 0 (SVM)                     */
 };
 
 enum nvm_status { NVM_PASS = 0, NVM_FAIL = 1, NVM_SKIP = 2, NVM_STATUS_MAX };
