@@ -11,4 +11,11 @@ struct svm_caps {
 };
 extern struct svm_caps svm_caps;
 
+/* svm_state.c: the nested_ops state hooks (guest/nested.h). */
+struct l2_vcpu;
+struct l2_state;
+enum nvm_status svm_state_save_all(struct l2_vcpu *vcpu, struct stage_result *r);
+void svm_state_get(struct l2_vcpu *vcpu, struct l2_state *st);
+void svm_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields);
+
 #endif

@@ -370,4 +370,7 @@ const struct nested_ops nested_ops_svm = {
 	.describe = svm_describe,
 	.npt_map = svm_npt_map_page,
 	.test_end = svm_test_end,
+	.state_save_all = svm_state_save_all,     /* svm_state.c */
+	.state_get = svm_state_get,
+	.state_set = svm_state_set,
 };

@@ -50,7 +50,12 @@
 	  "HLT in L2 exits at the HLT; L2 goes on after L1 steps over it")                        \
 	X(L2_BENCH_ROUND_TRIP, "l2.bench.round-trip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,         \
 	  NVM_REQ_NONE,                                                                             \
-	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging")
+	  "cycles per L1 -> L2 -> L1 round trip (hypercall exit), without and with nested paging") \
+	/* entry/exit state transfer (issue 10 item 1) */                                          \
+	X(L2_STATE_CONTROL_REGS, "l2.state.control-regs", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,     \
+	  NVM_REQ_NONE, "CR0, CR2, CR3, CR4 and EFER L2 wrote are in the VMCB/VMCS after the exit and L2's again after the entry") \
+	X(L2_STATE_SEGMENTS, "l2.state.segments", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "segment registers (selector, base, limit, attributes), GDTR and IDTR L2 loaded are saved at the exit and L2's again after the entry")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -37,4 +37,11 @@ enum vmx_result vmx_enter(u64 *gpr, u64 resume);
 extern u64 vmx_host_rsp;        /* HOST_RSP last written by vmx_enter; 0 forces a write */
 extern const char vmx_exit_host_rip[];
 
+/* vmx_state.c: the nested_ops state hooks (guest/nested.h). */
+struct l2_vcpu;
+struct l2_state;
+enum nvm_status vmx_state_save_all(struct l2_vcpu *vcpu, struct stage_result *r);
+void vmx_state_get(struct l2_vcpu *vcpu, struct l2_state *st);
+void vmx_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields);
+
 #endif

@@ -663,4 +663,7 @@ const struct nested_ops nested_ops_vmx = {
 	.describe = vmx_describe,
 	.npt_map = vmx_npt_map,
 	.test_end = vmx_test_end,
+	.state_save_all = vmx_state_save_all,     /* vmx_state.c */
+	.state_get = vmx_state_get,
+	.state_set = vmx_state_set,
 };
