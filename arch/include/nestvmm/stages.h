@@ -55,7 +55,13 @@
 	X(L2_STATE_CONTROL_REGS, "l2.state.control-regs", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,     \
 	  NVM_REQ_NONE, "CR0, CR2, CR3, CR4 and EFER L2 wrote are in the VMCB/VMCS after the exit and L2's again after the entry") \
 	X(L2_STATE_SEGMENTS, "l2.state.segments", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
-	  "segment registers (selector, base, limit, attributes), GDTR and IDTR L2 loaded are saved at the exit and L2's again after the entry")
+	  "segment registers (selector, base, limit, attributes), GDTR and IDTR L2 loaded are saved at the exit and L2's again after the entry") \
+	X(L2_STATE_RFLAGS_RSP_RIP, "l2.state.rflags-rsp-rip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "RIP, RSP, RFLAGS and RAX at the exit are L2's; L1's RFLAGS and RAX reach L2 at the entry") \
+	X(L2_STATE_DEBUG, "l2.state.debug", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,       \
+	  "L2's DR7 is saved at the exit and loaded at the entry; L2's DR0-DR3 stay in the CPU for L1") \
+	X(L2_STATE_INTERRUPT_SHADOW, "l2.state.interrupt-shadow", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ_NONE, "exits right after STI / MOV SS report the interrupt shadow, others do not")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
