@@ -61,7 +61,9 @@
 	X(L2_STATE_DEBUG, "l2.state.debug", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,       \
 	  "L2's DR7 is saved at the exit and loaded at the entry; L2's DR0-DR3 stay in the CPU for L1") \
 	X(L2_STATE_INTERRUPT_SHADOW, "l2.state.interrupt-shadow", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, \
-	  NVM_REQ_NONE, "exits right after STI / MOV SS report the interrupt shadow, others do not")
+	  NVM_REQ_NONE, "exits right after STI / MOV SS report the interrupt shadow, others do not") \
+	X(L2_STATE_L1_RESTORED, "l2.state.l1-restored", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,       \
+	  NVM_REQ_NONE, "after L2 changed them, the exit gives L1 its CRs, EFER, segments, GDTR/IDTR, DR7, RFLAGS as the manual defines")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
