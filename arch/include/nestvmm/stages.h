@@ -63,7 +63,14 @@
 	X(L2_STATE_INTERRUPT_SHADOW, "l2.state.interrupt-shadow", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, \
 	  NVM_REQ_NONE, "exits right after STI / MOV SS report the interrupt shadow, others do not") \
 	X(L2_STATE_L1_RESTORED, "l2.state.l1-restored", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,       \
-	  NVM_REQ_NONE, "after L2 changed them, the exit gives L1 its CRs, EFER, segments, GDTR/IDTR, DR7, RFLAGS as the manual defines")
+	  NVM_REQ_NONE, "after L2 changed them, the exit gives L1 its CRs, EFER, segments, GDTR/IDTR, DR7, RFLAGS as the manual defines") \
+	X(L2_MODE_PAE, "l2.mode.pae", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,             \
+	  "L2 runs 32-bit code in protected mode with PAE paging; the HLT exit saves its 32-bit state") \
+	X(L2_MODE_SVM_PROTECTED32, "l2.mode.svm.protected32", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "L2 runs 32-bit code in protected mode with paging off; the HLT exit saves its 32-bit state") \
+	X(L2_MODE_VMX_PROTECTED32, "l2.mode.vmx.protected32", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ(UNRESTRICTED) | NVM_REQ(NESTED_PAGING),                                           \
+	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -157,6 +157,36 @@ void vmx_state_get(struct l2_vcpu *vcpu, struct l2_state *st)
 	}
 }
 
+/* PDPTE0-3 (B.2.3): not in nestvmm/vmx.h's list, only needed here. */
+#define GUEST_PDPTR0 0x280au
+
+/*
+ * The controls must agree with the state that was set (26.2.1.1, 26.3.1.1):
+ * "IA-32e mode guest" is EFER.LMA; CR0.PE=0 or PG=0 needs "unrestricted
+ * guest"; PAE paging outside IA-32e mode with EPT takes its PDPTEs from the
+ * VMCS, not from CR3 (26.3.2.4), so they are copied from L2's PDPT.
+ */
+static void controls_for_mode(void)
+{
+	u64 cr0 = vmread(GUEST_CR0), cr4 = vmread(GUEST_CR4), efer = vmread(GUEST_IA32_EFER);
+	u32 entry = (u32)vmread(VM_ENTRY_CONTROLS);
+	u32 proc = (u32)vmread(CPU_BASED_VM_EXEC_CONTROL);
+	u32 proc2 = proc & CPU_BASED_ACTIVATE_SECONDARY_CONTROLS ?
+		    (u32)vmread(SECONDARY_VM_EXEC_CONTROL) : 0;
+
+	entry = efer & EFER_LMA ? entry | VM_ENTRY_IA32E_MODE : entry & ~VM_ENTRY_IA32E_MODE;
+	vmwrite(VM_ENTRY_CONTROLS, entry);
+	if ((!(cr0 & CR0_PE) || !(cr0 & CR0_PG)) && (proc2 & SECONDARY_EXEC_ENABLE_EPT) &&
+	    vmx_ctl_allows(vmx_caps.ctl[VMX_CTL_PROC2], SECONDARY_EXEC_UNRESTRICTED_GUEST))
+		vmwrite(SECONDARY_VM_EXEC_CONTROL, proc2 | SECONDARY_EXEC_UNRESTRICTED_GUEST);
+	if ((cr0 & CR0_PG) && (cr4 & CR4_PAE) && !(efer & EFER_LMA) &&
+	    (proc2 & SECONDARY_EXEC_ENABLE_EPT)) {
+		const u64 *pdpt = (const u64 *)(uintptr_t)(vmread(GUEST_CR3) & ~0x1full);
+		for (unsigned int i = 0; i < 4; i++)
+			vmwrite(GUEST_PDPTR0 + 2 * i, pdpt[i]);
+	}
+}
+
 void vmx_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields)
 {
 	if (fields & L2_ST_CR) {
@@ -190,6 +220,8 @@ void vmx_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields)
 	if (fields & L2_ST_SHADOW)
 		vmwrite(GUEST_INTERRUPTIBILITY_INFO, (st->shadow & L2_SHADOW_STI ? 1 : 0) |
 			(st->shadow & L2_SHADOW_MOV_SS ? 2 : 0));
+	if (fields & (L2_ST_CR | L2_ST_EFER))
+		controls_for_mode();
 	/* RIP, RSP and RFLAGS reach the VMCS through enter (vmx_nested.c), RAX through gpr[]. */
 	if (fields & L2_ST_REGS) {
 		vcpu->rip = st->rip;
