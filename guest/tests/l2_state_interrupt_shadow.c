@@ -42,6 +42,15 @@ static void l2_code(u64 unused)
 				 : "+a"(code) :: "rcx", "memory");
 }
 
+/* How the vendor names the state: SVM has one bit, VMX tells STI from MOV SS. */
+static const char *shadow_name(u32 s)
+{
+	if (nested->virt[0] == 'S')
+		return s ? "INTERRUPT_SHADOW=1" : "INTERRUPT_SHADOW=0";
+	return !s ? "no blocking" : s == L2_SHADOW_STI ? "blocking by STI" :
+	       s == L2_SHADOW_MOV_SS ? "blocking by MOV SS" : "blocking by STI and by MOV SS";
+}
+
 static enum nvm_status step(struct l2_vcpu *vcpu, u64 code, u32 want, bool if_set,
 			    const char *what, struct stage_result *r)
 {
@@ -57,15 +66,8 @@ static enum nvm_status step(struct l2_vcpu *vcpu, u64 code, u32 want, bool if_se
 		return stage_fail(r, "the vendor code says the exit does not save the interrupt shadow");
 	if (s.shadow != want) {
 		nested->describe(vcpu, r);
-		return stage_fail(r, "%s: the %s reports %s%s%s, expected %s%s%s", what,
-				  nested->virt[0] == 'S' ? "VMCB's INTERRUPT_SHADOW" :
-				  "VMCS's interruptibility state",
-				  s.shadow & L2_SHADOW_STI ? "blocking by STI / shadow " : "",
-				  s.shadow & L2_SHADOW_MOV_SS ? "blocking by MOV SS " : "",
-				  s.shadow ? "" : "no shadow",
-				  want & L2_SHADOW_STI ? "blocking by STI / shadow " : "",
-				  want & L2_SHADOW_MOV_SS ? "blocking by MOV SS " : "",
-				  want ? "" : "no shadow");
+		return stage_fail(r, "%s: the exit reports %s, expected %s", what, shadow_name(s.shadow),
+				  shadow_name(want));
 	}
 	if (!!(s.rflags & RFLAGS_IF) != if_set)
 		return stage_fail(r, "%s: L2's RFLAGS=0x%lx, expected IF=%d", what, s.rflags, if_set);
