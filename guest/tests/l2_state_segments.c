@@ -60,7 +60,9 @@ static void l2_code(u64 unused)
 	(void)unused;
 	read_gdtr(&old_gdt);
 	read_idtr(&old_idt);
-	memcpy(gdt, (const void *)(uintptr_t)old_gdt.base, old_gdt.limit + 1u);
+	/* L1's five descriptors (guest/cpu.c), not old_gdt.limit + 1: after a VMX exit
+	 * L1's GDTR limit is FFFFH (SDM 28.5.2), and so is the one L2 starts with. */
+	memcpy(gdt, (const void *)(uintptr_t)old_gdt.base, 5 * 8);
 	gdt[SEL_CS / 8] = DESC(0, 0xfffff, 0x9b, 0xa);            /* 64-bit code, G */
 	gdt[SEL_DS / 8] = DESC(DS_BASE, DS_LIMIT, 0x93, 0x4);     /* data, D/B, byte granular */
 	gdt[SEL_ES / 8] = DESC(ES_BASE, ES_LIMIT, 0x93, 0xc);     /* data, G, D/B */
