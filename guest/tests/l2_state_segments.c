@@ -43,7 +43,7 @@
 #define ES_LIMIT  0x01234          /* G=1: 0x1234fff */
 #define FS_SEL_BASE 0x00789000ul
 #define FS_BASE   0x0000777777770000ul   /* written with WRMSR after the load */
-#define GS_BASE   0x0000888888880000ul
+#define GS_BASE   0x0000666666660000ul   /* canonical: bit 47 clear */
 #define TSS_LIMIT 0x1ff
 #define LDT_LIMIT 0xff
 
