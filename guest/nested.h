@@ -182,6 +182,49 @@ struct l2_vcpu {
 	void *vendor;             /* the VMCB (AMD) or VMCS region (Intel) */
 };
 
+/*
+ * L2's architectural state as the VMCB save area (APM appendix B, table B-2)
+ * or the VMCS guest-state area (SDM 25.4) holds it after an exit: what L1
+ * can observe of L2 beyond the GPRs. Vendor-neutral; the groups a vendor's
+ * exit saves are in `saved` (L2_ST_*), the rest are zero.
+ */
+enum l2_seg_reg { L2_ES, L2_CS, L2_SS, L2_DS, L2_FS, L2_GS, L2_LDTR, L2_TR, L2_SEG_COUNT };
+
+/* attrib: descriptor bits 47:40 in 7:0 and 55:52 in 11:8 (the VMCB's packing;
+ * VMX's AR bytes are converted), L2_SEG_UNUSABLE for VMX's "unusable" bit. */
+#define L2_SEG_UNUSABLE (1u << 16)
+struct l2_seg { u16 selector; u32 attrib; u32 limit; u64 base; };
+struct l2_dt { u64 base; u32 limit; };
+
+/* Groups of struct l2_state, for l2_state.saved and state_set. */
+#define L2_ST_CR        (1u << 0)   /* CR0, CR3, CR4 */
+#define L2_ST_CR2       (1u << 1)   /* SVM: the VMCB's CR2; VMX: L1's own CR2 (no VMCS field) */
+#define L2_ST_EFER      (1u << 2)
+#define L2_ST_SEG       (1u << 3)   /* ES, CS, SS, DS */
+#define L2_ST_SEG_OTHER (1u << 4)   /* FS, GS, LDTR, TR (SVM: VMSAVE's, not #VMEXIT's) */
+#define L2_ST_DTR       (1u << 5)   /* GDTR, IDTR */
+#define L2_ST_DR7       (1u << 6)
+#define L2_ST_PAT       (1u << 7)
+#define L2_ST_DEBUGCTL  (1u << 8)
+#define L2_ST_SHADOW    (1u << 9)   /* interrupt shadow / interruptibility */
+#define L2_ST_NEXT_RIP  (1u << 10)
+#define L2_ST_REGS      (1u << 11)  /* RIP, RSP, RFLAGS, RAX */
+
+/* l2_state.shadow: SVM's INTERRUPT_SHADOW is one bit; VMX tells STI from MOV SS. */
+#define L2_SHADOW_STI    (1u << 0)  /* VMX: blocking by STI; SVM: the interrupt shadow */
+#define L2_SHADOW_MOV_SS (1u << 1)  /* VMX only: blocking by MOV SS */
+
+struct l2_state {
+	u64 cr0, cr2, cr3, cr4, efer;
+	u64 rip, rsp, rflags, rax;
+	struct l2_seg seg[L2_SEG_COUNT];
+	struct l2_dt gdtr, idtr;
+	u64 dr7, pat, debugctl;
+	u32 shadow;                  /* L2_SHADOW_* */
+	u64 next_rip;                /* SVM nRIP with NRIPS */
+	u32 saved;                   /* L2_ST_* this vendor's exit saved */
+};
+
 struct nested_ops {
 	const char *virt;         /* "SVM" / "VMX" */
 	/* Fresh control structure and L2 state from cfg; NVM_FAIL with the reason in r. */
@@ -250,6 +293,18 @@ struct nested_ops {
 	u32 (*npt_ad)(struct l2_vcpu *vcpu, u64 gpa, bool clear);
 	/* Flush L2's nested translations by `how` (L2_TLB_*); NULL when done, else why it can't. */
 	const char *(*tlb_flush)(struct l2_vcpu *vcpu, u32 how);
+	/* --- entry/exit state transfer (arch/amd/guest/svm_state.c, arch/intel/guest/vmx_state.c) --- */
+	/*
+	 * Ask the CPU to save at each exit, and load at each entry, every piece of
+	 * L2 state it can (VMX: the "save IA32_EFER", "save/load IA32_PAT" and
+	 * "save/load debug controls" controls; SVM: nothing to ask). After
+	 * vcpu_reset; NVM_FAIL names a control the L0 does not allow.
+	 */
+	enum nvm_status (*state_save_all)(struct l2_vcpu *vcpu, struct stage_result *r);
+	/* L2's state as the last exit left it in the VMCB/VMCS; s->saved says which fields. */
+	void (*state_get)(struct l2_vcpu *vcpu, struct l2_state *s);
+	/* Put the L2_ST_* groups in `fields` of s into the VMCB/VMCS for the next entry. */
+	void (*state_set)(struct l2_vcpu *vcpu, const struct l2_state *s, u32 fields);
 };
 
 /* npt_set flags. NPT has no "write only": R is its present bit. */

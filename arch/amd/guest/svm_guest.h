@@ -18,5 +18,11 @@ const char *svm_npt_set(struct l2_vcpu *vcpu, u64 gpa, u64 hpa, u32 flags);
 u32 svm_npt_ad(struct l2_vcpu *vcpu, u64 gpa, bool clear);
 void svm_npf_decode(struct l2_exit *x, u64 info1);
 const char *svm_tlb_flush(struct l2_vcpu *vcpu, u32 how);
+/* svm_state.c: the nested_ops state hooks (guest/nested.h). */
+struct l2_vcpu;
+struct l2_state;
+enum nvm_status svm_state_save_all(struct l2_vcpu *vcpu, struct stage_result *r);
+void svm_state_get(struct l2_vcpu *vcpu, struct l2_state *st);
+void svm_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields);
 
 #endif

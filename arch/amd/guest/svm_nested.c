@@ -387,4 +387,7 @@ const struct nested_ops nested_ops_svm = {
 	.npt_set = svm_npt_set,
 	.npt_ad = svm_npt_ad,
 	.tlb_flush = svm_tlb_flush,
+	.state_save_all = svm_state_save_all,     /* svm_state.c */
+	.state_get = svm_state_get,
+	.state_set = svm_state_set,
 };

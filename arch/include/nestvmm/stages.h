@@ -173,7 +173,27 @@
 	X(L2_MIGRATE_RESTORE_ORDER, "l2.migrate.restore-order", "l2", NVM_ANY,                     \
 	  NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_STATE),                                               \
 	  "save/restore in L2 with KVM_SET_NESTED_STATE in three valid places among the restore "   \
-	  "ioctls; after each, L2's next exit reaches L1 with its GPRs and memory intact")
+	  "ioctls; after each, L2's next exit reaches L1 with its GPRs and memory intact") \
+	/* entry/exit state transfer (issue 10 item 1) */                                          \
+	X(L2_STATE_CONTROL_REGS, "l2.state.control-regs", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,     \
+	  NVM_REQ_NONE, "CR0, CR2, CR3, CR4 and EFER L2 wrote are in the VMCB/VMCS after the exit and L2's again after the entry") \
+	X(L2_STATE_SEGMENTS, "l2.state.segments", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE, \
+	  "segment registers (selector, base, limit, attributes), GDTR and IDTR L2 loaded are saved at the exit and L2's again after the entry") \
+	X(L2_STATE_RFLAGS_RSP_RIP, "l2.state.rflags-rsp-rip", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "RIP, RSP, RFLAGS and RAX at the exit are L2's; L1's RFLAGS and RAX reach L2 at the entry") \
+	X(L2_STATE_DEBUG, "l2.state.debug", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,       \
+	  "L2's DR7 is saved at the exit and loaded at the entry; L2's DR0-DR3 stay in the CPU for L1") \
+	X(L2_STATE_INTERRUPT_SHADOW, "l2.state.interrupt-shadow", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ_NONE, "exits right after STI / MOV SS report the interrupt shadow, others do not") \
+	X(L2_STATE_L1_RESTORED, "l2.state.l1-restored", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,       \
+	  NVM_REQ_NONE, "after L2 changed them, the exit gives L1 its CRs, EFER, segments, GDTR/IDTR, DR7, RFLAGS as the manual defines") \
+	X(L2_MODE_PAE, "l2.mode.pae", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ_NONE,             \
+	  "L2 runs 32-bit code in protected mode with PAE paging; the HLT exit saves its 32-bit state") \
+	X(L2_MODE_SVM_PROTECTED32, "l2.mode.svm.protected32", "l2", NVM_AMD, NVM_STAGE_L1_ENABLE,  \
+	  NVM_REQ_NONE, "L2 runs 32-bit code in protected mode with paging off; the HLT exit saves its 32-bit state") \
+	X(L2_MODE_VMX_PROTECTED32, "l2.mode.vmx.protected32", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
+	  NVM_REQ(UNRESTRICTED) | NVM_REQ(NESTED_PAGING),                                           \
+	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -48,4 +48,11 @@ void vmx_ept_exit_decode(struct l2_exit *x, u64 qualification, u64 gla);
 const char *vmx_tlb_flush(struct l2_vcpu *vcpu, u32 how);
 #define VMX_EPTP_AD_ENABLE (1ull << 6)   /* 25.6.11: accessed/dirty flags for EPT */
 
+/* vmx_state.c: the nested_ops state hooks (guest/nested.h). */
+struct l2_vcpu;
+struct l2_state;
+enum nvm_status vmx_state_save_all(struct l2_vcpu *vcpu, struct stage_result *r);
+void vmx_state_get(struct l2_vcpu *vcpu, struct l2_state *st);
+void vmx_state_set(struct l2_vcpu *vcpu, const struct l2_state *st, u32 fields);
+
 #endif

@@ -698,4 +698,7 @@ const struct nested_ops nested_ops_vmx = {
 	.npt_set = vmx_npt_set,
 	.npt_ad = vmx_npt_ad,
 	.tlb_flush = vmx_tlb_flush,
+	.state_save_all = vmx_state_save_all,     /* vmx_state.c */
+	.state_get = vmx_state_get,
+	.state_set = vmx_state_set,
 };
