@@ -157,10 +157,6 @@
 	  "L2's RDTSC = L1's TSC + TSC offset (+2^62, -2^62), increasing across exits")          \
 	X(L2_TLB_REMAP, "l2.tlb.remap", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE, NVM_REQ(NESTED_PAGING), \
 	  "L1 remaps an L2 GPA, flushes (TLB_CONTROL, new ASID / INVEPT types); L2 reads the new page") \
-	/* VMX specifics (issue 10 item 9) */                                                       \
-	X(L2_TIMER_VMX_PREEMPTION, "l2.timer.vmx.preemption", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
-	  NVM_REQ(PREEMPTION_TIMER),                                                                \
-	  "VMX-preemption timer: value 0 exits before L2's first instruction, a small one expires, saving 0") \
 	/* save/restore (issue 11): host steps that migrate the vCPU into a fresh VM */            \
 	X(L2_MIGRATE_IN_L2, "l2.migrate.in-l2", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,                \
 	  NVM_REQ(NESTED_STATE),                                                                    \
