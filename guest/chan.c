@@ -26,6 +26,13 @@ static void ring_flush(void)
 	outl(NVM_PORT_RING, (u32)gpa_of(&ring));
 }
 
+void chan_flush(void)
+{
+	if (ring.h.magic != NVM_RING_MAGIC)
+		chan_init();
+	ring_flush();
+}
+
 /* Before the first message: tell the VMM where the ring is, so it can drain it after a crash. */
 void chan_init(void)
 {

@@ -142,5 +142,7 @@ void config_read(u64 fdt_gpa)
 			copy_string(val, len, l1_cfg.hostile, sizeof(l1_cfg.hostile));
 		else if (c == 'n' && !strcmp(name, "nested-state") && len == 4)
 			l1_cfg.nested_state = be32(val);
+		else if (c == 'm' && !strcmp(name, "migrate") && len == 4)
+			l1_cfg.migrate = be32(val) != 0;
 	}
 }

@@ -38,6 +38,7 @@ struct l1_config {
 	struct l1_cpuid_expect cpuid[L1_CPUID_EXPECT_MAX];
 	char hostile[16];               /* misbehaviour to act out (tests), or "" */
 	u32 nested_state;               /* KVM_CAP_NESTED_STATE: 0 = no save/restore host steps */
+	bool migrate;                   /* --migrate: sync with the VMM after every L2 exit */
 };
 extern struct l1_config l1_cfg;
 /* Bytes of guest RAM from GPA 0 (/memory@0 in the device tree). */
@@ -67,6 +68,8 @@ void stage_detail(struct stage_result *r, const char *fmt, ...)
 /* --- the channel to the VMM ------------------------------------------------ */
 /* Announce the message ring to the VMM (chan_send does it too if not yet done). */
 void chan_init(void);
+/* Hand the ring to the VMM now (one exit, even when it is empty). */
+void chan_flush(void);
 void chan_send(u16 type, u32 arg, const u64 *vals, const char *s0,
 	       const char *s1, const char *s2);
 void chan_log(u32 level, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

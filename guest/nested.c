@@ -53,6 +53,13 @@ enum nvm_status nested_enter(struct l2_vcpu *vcpu, struct l2_exit *x, struct sta
 {
 	if (nested->enter(vcpu, x, r) != NVM_PASS)
 		return NVM_FAIL;
+	/*
+	 * --migrate: reach the VMM after every L2 exit, so that it can save the
+	 * vCPU and restore it into a fresh VM here, with L2's state in the
+	 * VMCB/VMCS between two entries (vmm/run.c migrate_after_exit).
+	 */
+	if (l1_cfg.migrate)
+		chan_flush();
 	if (x->kind != L2_EXIT_HYPERCALL)
 		return NVM_PASS;
 	/* The one hypercall protocol (guest/l2.h): code in RAX, arguments in RDI, RSI, RDX. */

@@ -46,6 +46,9 @@ int fdt_build(void *buf, size_t size, const struct fdt_run *run, char *err, size
 		TRY(fdt_property_string(buf, "hostile", run->hostile));
 	/* Host steps that save/restore the vCPU need it: L1 skips them without. */
 	TRY(fdt_property_u32(buf, "nested-state", run->nested_state));
+	/* --migrate: L1 reaches the VMM after every L2 exit, so each is a migration point. */
+	if (run->migrate)
+		TRY(fdt_property_u32(buf, "migrate", 1));
 	TRY(fdt_end_node(buf));
 
 	TRY(fdt_begin_node(buf, "memory@0"));

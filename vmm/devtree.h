@@ -5,7 +5,8 @@
  *   / { #address-cells = <2>; #size-cells = <2>; compatible = "nestvmm,run-v1";
  *       nestvmm { vendor = "amd"; stages = "l1.boot", ...; iterations = <N>;
  *                 trace = <LEVEL>; cpuid-expect = <leaf subleaf eax ebx ecx edx>...;
- *                 hostile = "spin"; (tests only) nested-state = <BYTES>; };
+ *                 hostile = "spin"; (tests only) nested-state = <BYTES>;
+ *                 migrate = <1>; (--migrate only) };
  *       memory@0 { device_type = "memory"; reg = <0 0 SIZE_HI SIZE_LO>; }; };
  */
 #ifndef NESTVMM_DEVTREE_H
@@ -25,6 +26,7 @@ struct fdt_run {
 	uint32_t trace;
 	const char *hostile;             /* NULL unless a test asks for misbehaviour */
 	uint32_t nested_state;           /* KVM_CAP_NESTED_STATE: 0 when KVM cannot save it */
+	bool migrate;                    /* --migrate: L1 syncs with the VMM after every L2 exit */
 	uint32_t n_cpuid;
 	uint32_t cpuid[FDT_CPUID_MAX][6];
 };

@@ -199,6 +199,9 @@ void format_text(const struct verdict *v, FILE *out, bool colour)
 	}
 	if (v->n_log_dropped)
 		fprintf(out, "(%u L1 log lines dropped)\n", v->n_log_dropped);
+	if (v->migrate)
+		fprintf(out, "--migrate: %lu save/restores into a fresh VM (per test: --format json)\n",
+			v->migrations);
 	fprintf(out, "result: %s (", verdict_exit_code(v) == EXIT_PASS ? "PASS" :
 		verdict_exit_code(v) == EXIT_FAIL ? "FAIL" : "SKIP");
 	text_summary(out, v, 0, NVM_STAGE_COUNT);
@@ -351,9 +354,9 @@ void format_json(const struct verdict *v, FILE *out)
 	json_field(out, "last_stage", v->last_stage >= 0 ? stage_name[v->last_stage] : "", ", ");
 	json_field(out, "vcpu_state", v->vcpu_state, ", ");
 	fprintf(out, "\"interrupted\": %s, \"restarts\": %u, \"messages\": %lu, "
-		"\"message_exits\": %lu},\n  \"stages\": [\n",
+		"\"message_exits\": %lu, \"migrations\": %lu},\n  \"stages\": [\n",
 		v->end == RUN_INTERRUPTED ? "true" : "false", v->restarts, v->messages,
-		v->message_exits);
+		v->message_exits, v->migrations);
 	for (int i = 0, k = 0; i < NVM_STAGE_COUNT; i++) {
 		const struct stage *s = &v->stage[i];
 		if (!s->selected)
@@ -362,7 +365,8 @@ void format_json(const struct verdict *v, FILE *out)
 		json_field(out, "name", stage_name[i], ", ");
 		json_field(out, "level", stage_level[i], ", ");
 		json_field(out, "status", status_name(s->status), ", ");
-		fprintf(out, "\"seconds\": %.6f, \"unsupported\": [", s->seconds);
+		fprintf(out, "\"seconds\": %.6f, \"migrations\": %u, \"unsupported\": [", s->seconds,
+			s->migrations);
 		for (int f = 0, m = 0; f < NVM_FEATURE_COUNT; f++)
 			if (s->unsupported & (1u << f)) {
 				fputs(m++ ? ", " : "", out);

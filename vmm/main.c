@@ -182,6 +182,7 @@ static void l1_boot_once(struct verdict *v, int kvm_fd, const struct cpuid_table
 		.mem_size = o->mem_size, .vendor = vh->arch, .iterations = o->iterations,
 		.trace = o->trace ? NVM_TRACE_STEPS : NVM_TRACE_OFF, .hostile = hostile,
 		.selected = selected, .nested_state = (uint32_t)v->host.cap_nested_state,
+		.migrate = o->migrate,
 	};
 	struct vm vm;
 	char err[KVM_ERR_MAX];
@@ -214,7 +215,7 @@ static void l1_boot_once(struct verdict *v, int kvm_fd, const struct cpuid_table
 	      NVM_FDT_BASE, vh->arch, o->iterations, run.n_cpuid);
 	TRACE("KVM_RUN: entering L1");
 
-	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s };
+	struct run_ctx ctx = { .vm = &vm, .v = v, .timeout_s = o->timeout_s, .migrate = o->migrate };
 	run_vcpu(&ctx);
 	*open_stage = ctx.open_stage;
 	TRACE("L1 run ended: %s (so far %lu messages in %lu exits)", v->end_reason, v->messages,
@@ -280,6 +281,14 @@ static void l1_run(struct verdict *v, int kvm_fd, const struct cpuid_table *supp
 
 	for (int i = 0; i < NVM_STAGE_COUNT; i++)
 		selected[i] = v->stage[i].selected;
+	/* --migrate saves the nested state at every exit: without it there is nothing to stress. */
+	if (o->migrate && v->host.cap_nested_state <= 0) {
+		v->end = RUN_KVM_ERROR;
+		snprintf(v->end_reason, sizeof(v->end_reason), "--migrate: this KVM cannot save a "
+			 "vCPU's nested state (KVM_CAP_NESTED_STATE is %d); L1 was not booted",
+			 v->host.cap_nested_state);
+		return;
+	}
 	for (;;) {
 		l1_boot_once(v, kvm_fd, supported, vh, o, img, entry, selected, hostile, &open);
 		if (open < 0 || !end_is_restartable(v->end))
@@ -481,6 +490,7 @@ int main(int argc, char **argv)
 		v.stage[i].selected = included[i];
 	v.require = o.require;
 	v.verbose = o.verbose;
+	v.migrate = o.migrate;
 	v.strict = o.strict;
 	/* --host-only: the host stages are the whole run; L1 and L2 are not selected. */
 	for (int i = 0; o.host_only && i < NVM_STAGE_COUNT; i++)

@@ -51,6 +51,10 @@ const char options_usage[] =
 	"  --strict                missing host support and missing L0 features fail instead\n"
 	"                          of being skipped\n"
 	"  --verbose               text format: details of passing tests too\n"
+	"  --migrate               stress: save the whole vCPU (nested state included) and\n"
+	"                          restore it into a fresh VM at every exit that reaches\n"
+	"                          nestvmm while L1 runs, as a live migration would; the\n"
+	"                          verdict counts them per test\n"
 	"  --iterations N          L2 round trips to measure, 1-1000 (default: 32)\n"
 	"  --trace                 narrate every step on standard error\n"
 	"  --kvm-device PATH       KVM device (default: /dev/kvm)\n"
@@ -72,7 +76,7 @@ const char options_usage[] =
 enum {
 	OPT_ARCH = 256, OPT_KERNEL, OPT_FORMAT, OPT_OUTPUT, OPT_TIMEOUT, OPT_MEM, OPT_CPU,
 	OPT_HIDE_HV, OPT_STRICT, OPT_ITERATIONS, OPT_TRACE, OPT_KVM, OPT_HOSTILE, OPT_HELP, OPT_VERSION,
-	OPT_BISECT, OPT_HOST_ONLY, OPT_LIST, OPT_TESTS, OPT_REQUIRE, OPT_VERBOSE,
+	OPT_BISECT, OPT_HOST_ONLY, OPT_LIST, OPT_TESTS, OPT_REQUIRE, OPT_VERBOSE, OPT_MIGRATE,
 };
 
 static const struct option long_opts[] = {
@@ -95,6 +99,7 @@ static const struct option long_opts[] = {
 	{ "tests", required_argument, 0, OPT_TESTS },
 	{ "require", required_argument, 0, OPT_REQUIRE },
 	{ "verbose", no_argument, 0, OPT_VERBOSE },
+	{ "migrate", no_argument, 0, OPT_MIGRATE },
 	{ "help", no_argument, 0, OPT_HELP },
 	{ "version", no_argument, 0, OPT_VERSION },
 	{ 0, 0, 0, 0 },
@@ -250,6 +255,9 @@ int options_parse(int argc, char **argv, struct options *o, char *err, size_t er
 			break;
 		case OPT_VERBOSE:
 			o->verbose = true;
+			break;
+		case OPT_MIGRATE:
+			o->migrate = true;
 			break;
 		case OPT_HELP:
 			o->help = true;

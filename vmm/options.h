@@ -36,6 +36,7 @@ struct options {
 	bool help, version;
 	bool list;                      /* --list: print the registry, run nothing */
 	bool verbose;                   /* text: details of passing tests too */
+	bool migrate;                   /* --migrate: save/restore into a fresh VM at every exit */
 	struct selection tests;         /* --tests patterns */
 	uint32_t require;               /* --require: NVM_REQ() bits that must not be missing */
 	const char *hostile;            /* tests: L1 misbehaves this way */

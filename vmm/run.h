@@ -21,6 +21,7 @@ struct run_ctx {
 	double resumed_at;         /* when L1 last went back to running (batched BEGINs start there) */
 	uint64_t msg_gpa;          /* where the message being handled lies (a step's reply goes there) */
 	unsigned int steps;        /* host steps performed in the open test (NVM_MSG_STEP) */
+	bool migrate;              /* --migrate: save/restore into a fresh VM after every exit */
 };
 
 /*

@@ -30,6 +30,7 @@ struct stage {
 	double begun_at;                /* monotonic seconds at the begin (run.c) */
 	bool begun;                     /* L1 said it started it */
 	int blocked_by;                 /* root stage that kept this one from running, or -1 */
+	unsigned int migrations;        /* --migrate: save/restores into a fresh VM during it */
 	char reason[VERDICT_REASON_MAX];
 	char details[VERDICT_DETAILS_MAX];
 };
@@ -92,6 +93,8 @@ struct verdict {
 	unsigned int restarts;                /* fresh L1 boots after a test broke L1 */
 	unsigned long messages;               /* L1's messages decoded, over all boots ... */
 	unsigned long message_exits;          /* ... and the OUTs that carried them (wire.h ring) */
+	unsigned long migrations;             /* --migrate: save/restores into a fresh VM, in all */
+	bool migrate;                         /* --migrate was given */
 	bool broke_in_test;                   /* the run broke inside a test, which took the blame */
 	bool strict;                          /* skips for missing host support fail */
 	uint32_t require;                     /* --require: unsupported skips of these fail */

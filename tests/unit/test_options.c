@@ -30,6 +30,15 @@ Test(options, defaults)
 	cr_assert_not(o.host_only);
 }
 
+Test(options, migrate)
+{
+	cr_assert_eq(parse((char *[]){ "nestvmm", NULL }), 0);
+	cr_assert(!o.migrate, "--migrate is off by default");
+	cr_assert_eq(PARSE("--migrate"), 0, "%s", err);
+	cr_assert(o.migrate);
+	cr_assert_neq(PARSE("--migrate=yes"), 0, "--migrate takes no value");
+}
+
 Test(options, host_only)
 {
 	cr_assert_eq(PARSE("--host-only", "--format", "json"), 0, "%s", err);
