@@ -119,6 +119,8 @@ static void test_run(int id)
 		status[id] = skip_unsupported(&result, missing);
 	} else {
 		u64 mark = arena_mark();
+		if (l1_cfg.migrate)
+			nested_sync_after_exits();
 		if (l1_cfg.hostile[0] && id >= NVM_STAGE_L2_RUN)
 			hostile_in_test(l1_cfg.hostile);
 		status[id] = t->run(&result);

@@ -331,6 +331,15 @@ extern u32 nested_features;              /* NVM_REQ() bits */
 extern const struct nested_ops nested_ops_svm;
 extern const struct nested_ops nested_ops_vmx;
 
+/* The vendor in use is SVM (else VMX); `nested` may be a wrapper (--migrate), compare names. */
+static inline bool nested_is_svm(void)
+{
+	return nested && nested->virt[0] == 'S';
+}
+
+/* --migrate: make every nested->enter reach the VMM after the exit (idempotent). */
+void nested_sync_after_exits(void);
+
 /* Names for messages. */
 const char *l2_exit_kind_name(enum l2_exit_kind k);
 

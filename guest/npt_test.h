@@ -12,7 +12,7 @@
 
 static inline bool npt_is_svm(void)
 {
-	return nested == &nested_ops_svm;
+	return nested_is_svm();
 }
 
 /* Everything the exit said, into the details (each test calls it once per fault). */

@@ -116,7 +116,7 @@ static enum nvm_status check_event(struct l2_vcpu *vcpu, const struct l2_exit *x
 		return stage_fail(r, "the NPF during the delivery of %s: L2 RIP 0x%lx, expected 0x%lx "
 				  "(the event was not delivered)", events[i].name, x->rip, resume);
 	/* 28.2.5: for a software event the exit reports the length VM entry used. */
-	if (events[i].type == L2_EVENT_SOFTINT && nested != &nested_ops_svm && e->insn_len != 2)
+	if (events[i].type == L2_EVENT_SOFTINT && !nested_is_svm() && e->insn_len != 2)
 		return stage_fail(r, "the EPT violation during the delivery of %s reports VM-exit "
 				  "instruction length %u, expected 2", events[i].name, e->insn_len);
 	return NVM_PASS;
@@ -130,7 +130,7 @@ NVM_TEST(L2_EVENT_EXITINTINFO)
 	u64 stack;
 
 	seen_count = 0;
-	run_soft = nested != &nested_ops_svm || (nested_features & NVM_REQ(NRIPS));
+	run_soft = !nested_is_svm() || (nested_features & NVM_REQ(NRIPS));
 	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS)
 		return NVM_FAIL;
 	stack = gpa_of(vcpu.stack);

@@ -53,7 +53,7 @@ NVM_TEST(L2_IRQ_NMI_WINDOW)
 	struct l2_vcpu vcpu;
 	struct l2_cfg cfg = { .entry = l2_code };
 	struct l2_exit x;
-	bool svm = nested == &nested_ops_svm;
+	bool svm = nested_is_svm();
 	u64 resume;
 
 	seen_count = 0;
