@@ -7,7 +7,8 @@
  * GPRs, calls a C handler with the frame and returns with IRETQ.
  *
  * EXC_STUBS prefix, handler: defines prefix_stub_0..31, prefix_common
- * calling handler, and the table prefix_stubs (32 quadwords, in .rodata).
+ * calling handler (EXC_COMMON), and the table prefix_stubs (32 quadwords,
+ * in .rodata).
  */
 
 /* Vectors with an error code: 8, 10-14, 17, 21, 29, 30. */
@@ -21,12 +22,12 @@
 	jmp	\prefix\()_common
 .endm
 
-.macro EXC_STUBS prefix, handler
-	.text
-	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
-	EXC_STUB \prefix, \v
-	.endr
-
+/*
+ * EXC_COMMON prefix, handler: the path every stub jumps to (prefix_common):
+ * save the GPRs, call handler(frame), restore them, drop vector and error
+ * code, IRETQ. Also used by L2's interrupt stubs (guest/l2_irq.S).
+ */
+.macro EXC_COMMON prefix, handler
 \prefix\()_common:
 	pushq	%rax
 	pushq	%rbx
@@ -62,6 +63,15 @@
 	popq	%rax
 	add	$16, %rsp		/* vector and error code */
 	iretq
+.endm
+
+.macro EXC_STUBS prefix, handler
+	.text
+	.irp v, 0,1,2,3,4,5,6,7,8,9,10,11,12,13,14,15,16,17,18,19,20,21,22,23,24,25,26,27,28,29,30,31
+	EXC_STUB \prefix, \v
+	.endr
+
+	EXC_COMMON \prefix, \handler
 
 	.section .rodata
 	.global \prefix\()_stubs
