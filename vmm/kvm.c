@@ -121,12 +121,8 @@ int vcpu_set_cpuid(struct vm *vm, struct cpuid_table *t, char *err)
 	memcpy(b.e, t->e, t->n * sizeof(b.e[0]));
 	if (KVM_IOCTL(vm->vcpu_fd, KVM_SET_CPUID2, &b, err) < 0)
 		return -1;
-	b.h.nent = CPUID_TABLE_MAX;
-	if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_CPUID2, &b, err) < 0)
-		return -1;
-	t->n = b.h.nent;
-	memcpy(t->e, b.e, b.h.nent * sizeof(b.e[0]));
-	return 0;
+	/* What KVM kept: it may have changed what it was given. */
+	return vcpu_get_cpuid(vm, t, err);
 }
 
 /*
