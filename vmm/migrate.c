@@ -8,8 +8,9 @@
  * (KVM_GET_XSAVE2 sized by KVM_CAP_XSAVE2; the legacy FPU without
  * KVM_CAP_XSAVE), XCRs, debug registers, every MSR of KVM's MSR index and
  * feature lists that KVM_GET_MSRS reads on this vCPU (IA32_TSC among them),
- * vCPU events, MP state, and KVM_GET_NESTED_STATE into a buffer of
- * KVM_CHECK_EXTENSION(KVM_CAP_NESTED_STATE) bytes. Guest RAM is the same
+ * vCPU events, MP state, KVM_GET_NESTED_STATE into a buffer of
+ * KVM_CHECK_EXTENSION(KVM_CAP_NESTED_STATE) bytes, and L1's TSC offset
+ * (KVM_VCPU_TSC_OFFSET) where KVM offers it. Guest RAM is the same
  * host memory, registered in the new VM's memslot. The VM has no in-kernel
  * irqchip (vm_create makes none), so there is no LAPIC state to carry.
  *
@@ -23,11 +24,14 @@
  *   4. KVM_SET_NESTED_STATE  enters guest mode; L1's state comes from the blob
  *   5. KVM_SET_REGS, KVM_SET_XSAVE(/FPU), KVM_SET_XCRS, KVM_SET_DEBUGREGS
  *   6. KVM_SET_VCPU_EVENTS, KVM_SET_MP_STATE  last, on the final mode
+ *   7. KVM_SET_DEVICE_ATTR(KVM_VCPU_TSC_OFFSET)  after every order: exact
+ *      over what the IA32_TSC write made of it
  * Other valid orders move KVM_SET_NESTED_STATE: after everything else
  * (MIGRATE_ORDER_NESTED_LAST), or before the MSRs (..._BEFORE_MSRS). It
  * cannot go before the sregs: a fresh vCPU has EFER.SVME=0 / CR4.VMXE=0.
  */
 #include <errno.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +69,8 @@ struct vcpu_state {
 	struct kvm_mp_state mp;
 	struct msr_buf *msrs;
 	struct kvm_nested_state *nested;
-	bool sregs2_ok, xcrs_ok;
+	uint64_t tsc_offset;            /* L1's TSC offset (KVM_VCPU_TSC_OFFSET), if tsc_offset_ok */
+	bool sregs2_ok, xcrs_ok, tsc_offset_ok;
 };
 
 /* The capabilities a save/restore needs, checked before the first ioctl. */
@@ -290,6 +295,21 @@ static int state_save(const struct vm *vm, const struct migrate_caps *c, struct 
 	s->nested->size = (uint32_t)c->nested_state;
 	if (KVM_IOCTL(fd, KVM_GET_NESTED_STATE, s->nested, err) < 0)
 		return -1;
+	/*
+	 * L1's TSC offset, where KVM offers it as a vCPU attribute (api.rst,
+	 * KVM_VCPU_TSC_CTRL): restoring IA32_TSC alone is not enough, because
+	 * KVM may take a write within a second of the vCPU's creation as an
+	 * attempt to sync vCPUs and ignore it (kvm_synchronize_tsc; fixed in
+	 * 6.7 for the first write userspace makes, not in 6.1). Both VMs run on
+	 * the same host TSC, so the same offset continues L1's TSC exactly.
+	 */
+	struct kvm_device_attr tsc = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+				       .addr = (uint64_t)(uintptr_t)&s->tsc_offset };
+	if (ioctl(fd, KVM_HAS_DEVICE_ATTR, &tsc) == 0) {
+		if (KVM_IOCTL(fd, KVM_GET_DEVICE_ATTR, &tsc, err) < 0)
+			return -1;
+		s->tsc_offset_ok = true;
+	}
 	migrate_decode(s->nested, s->regs.rip, info);
 	return 0;
 }
@@ -325,6 +345,14 @@ static int state_restore(struct vm *vm, enum migrate_order order, struct vcpu_st
 	    (order == MIGRATE_ORDER_NESTED_LAST &&
 	     KVM_IOCTL(fd, KVM_SET_NESTED_STATE, s->nested, err) < 0))
 		return -1;
+	/* Last, over whatever the IA32_TSC write made of it (state_save says why). */
+	if (s->tsc_offset_ok) {
+		struct kvm_device_attr tsc = { .group = KVM_VCPU_TSC_CTRL,
+					       .attr = KVM_VCPU_TSC_OFFSET,
+					       .addr = (uint64_t)(uintptr_t)&s->tsc_offset };
+		if (KVM_IOCTL(fd, KVM_SET_DEVICE_ATTR, &tsc, err) < 0)
+			return -1;
+	}
 	return 0;
 }
 
