@@ -390,11 +390,15 @@ static bool handle_echo(struct run_ctx *c)
 	static uint8_t latch[NVM_PORT_ECHO_LEN];
 	struct kvm_run *r = c->vm->run;
 	unsigned int off = r->io.port - NVM_PORT_ECHO, size = r->io.size;
-	uint8_t *data = (uint8_t *)r + r->io.data_offset;
+	uint8_t *data;
 
-	if (r->io.port < NVM_PORT_ECHO || off + size > NVM_PORT_ECHO_LEN || !r->io.count ||
-	    r->io.count > 4096 / size || r->io.data_offset > c->vm->run_size - (size_t)size * r->io.count)
+	/* kvm_run is checked like any guest input: sizes 1, 2, 4, data inside the page. */
+	if (r->io.port < NVM_PORT_ECHO || (size != 1 && size != 2 && size != 4) ||
+	    off + size > NVM_PORT_ECHO_LEN || !r->io.count || r->io.count > 4096 / size ||
+	    (size_t)size * r->io.count > c->vm->run_size ||
+	    r->io.data_offset > c->vm->run_size - (size_t)size * r->io.count)
 		return false;
+	data = (uint8_t *)r + r->io.data_offset;
 	for (uint32_t i = 0; i < r->io.count; i++, data += size) {
 		if (r->io.direction == KVM_EXIT_IO_OUT)
 			memcpy(latch + off, data, size);
