@@ -256,6 +256,13 @@ void migrate_decode(const struct kvm_nested_state *n, uint64_t rip, struct migra
 	}
 }
 
+/* L1's TSC offset as a vCPU attribute (api.rst, KVM_VCPU_TSC_CTRL), read into / from s. */
+static struct kvm_device_attr tsc_offset_attr(struct vcpu_state *s)
+{
+	return (struct kvm_device_attr){ .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
+					 .addr = (uint64_t)(uintptr_t)&s->tsc_offset };
+}
+
 static int state_save(const struct vm *vm, const struct migrate_caps *c, struct vcpu_state *s,
 		      struct migrate_info *info, char *err)
 {
@@ -303,8 +310,7 @@ static int state_save(const struct vm *vm, const struct migrate_caps *c, struct 
 	 * 6.7 for the first write userspace makes, not in 6.1). Both VMs run on
 	 * the same host TSC, so the same offset continues L1's TSC exactly.
 	 */
-	struct kvm_device_attr tsc = { .group = KVM_VCPU_TSC_CTRL, .attr = KVM_VCPU_TSC_OFFSET,
-				       .addr = (uint64_t)(uintptr_t)&s->tsc_offset };
+	struct kvm_device_attr tsc = tsc_offset_attr(s);
 	if (ioctl(fd, KVM_HAS_DEVICE_ATTR, &tsc) == 0) {
 		if (KVM_IOCTL(fd, KVM_GET_DEVICE_ATTR, &tsc, err) < 0)
 			return -1;
@@ -347,9 +353,7 @@ static int state_restore(struct vm *vm, enum migrate_order order, struct vcpu_st
 		return -1;
 	/* Last, over whatever the IA32_TSC write made of it (state_save says why). */
 	if (s->tsc_offset_ok) {
-		struct kvm_device_attr tsc = { .group = KVM_VCPU_TSC_CTRL,
-					       .attr = KVM_VCPU_TSC_OFFSET,
-					       .addr = (uint64_t)(uintptr_t)&s->tsc_offset };
+		struct kvm_device_attr tsc = tsc_offset_attr(s);
 		if (KVM_IOCTL(fd, KVM_SET_DEVICE_ATTR, &tsc, err) < 0)
 			return -1;
 	}
