@@ -12,6 +12,23 @@ results=$WORK/results
 
 # Each run writes its verdict to /out/v.json; it comes back as run-N.v.json.
 json="--format json --output json:/out/v.json"
+# --migrate under the QEMU L0: the tests whose failure under it is a named
+# defect of the L0, not nestvmm's (docs/tests.md, "--migrate"), as
+# "test|what its failure reason must match". The full --migrate run leaves them
+# out; a run of their own checks they still fail for that reason, so a fixed
+# L0 (or a new cause) shows here and they can come back into the full run.
+#  - KVM: svm_get_segment() derives a segment's G bit from its limit, so
+#    KVM_GET_SREGS/KVM_SET_SREGS lose the G bit VMLOAD put in FS.
+#  - KVM: without NRIPS, a soft interrupt L1 injected into L2 that an L0 exit
+#    interrupts (an NPF in the fresh VM) is re-injected by decoding an INTn at
+#    L2's RIP, where there is none (L1 moved RIP past it): KVM drops it.
+#  - 6.1 only, QEMU TCG: an L0 exit while the CPU delivers L1's V_IRQ leaves
+#    EXITINTINFO type 3 (exception) instead of 0 (interrupt); KVM re-injects
+#    vector 0x42 as an exception, which QEMU's VMRUN refuses (VMEXIT_INVALID).
+migrate_known=("l2.insn.svm.vmload-vmsave|^VMSAVE after L2 ran: FS selector/attrib/limit/base 0x13/0x493/.*expected 0x13/0xc93/"
+	       "l2.event.inject-softint|^after the injected INT 0x80 L2's handlers ran 0 times in all, expected 1")
+[ "$kernel" = 6.1 ] && migrate_known+=("l2.irq.svm.virq|^expected L2's VMMCALL after STI, got other exit \\(exit 0xffffffff\\)")
+known_names=$(printf '%s\n' "${migrate_known[@]}" | cut -d'|' -f1 | paste -sd,)
 if [ "$vendor" = amd ]; then
 	l0=scripts/l0/qemu-amd.sh virt=SVM module=kvm_amd flag=svm
 	runs=(--nested 1 --run "--arch amd $json"
@@ -26,7 +43,9 @@ if [ "$vendor" = amd ]; then
 	      --run "--arch amd --strict $json"
 	      --run "--arch amd --hide-hypervisor $json"
 	      --run "--arch amd --cpu -x2apic $json"
-	      --run "--arch amd --hostile toggle-apic $json")
+	      --run "--arch amd --hostile toggle-apic $json"
+	      --nested 1 --run "--arch amd --migrate --tests l2.*,-${known_names//,/,-} $json"
+	      --run "--arch amd --migrate --tests $known_names $json")
 else
 	# Bochs runs L1 and L2 slowly: give each nestvmm run room.
 	l0=scripts/l0/bochs-intel.sh virt=VMX module=kvm_intel flag=vmx
@@ -184,18 +203,31 @@ test_9_l1_cpuid_fails_when_l1_sees_other_values() {
 }
 
 # --migrate: a save/restore into a fresh VM after every exit; every test that
-# ran L2 went through at least one, and the suite still passes. Intel only:
-# under the QEMU L0 some tests fail only with --migrate, on 6.1 and 6.12
-# (docs/tests.md, "--migrate"): open findings, not run here until explained.
-[ "$vendor" = intel ] &&
+# ran L2 went through at least one, and the suite still passes (on AMD without
+# the known L0 defects above, checked next).
 test_10_migrate_at_every_exit_passes() {
 	local n=$((off + 6)) low
-	use_run $n && expect_rc 0 && all_pass || return 1
+	use_run $n && all_pass && expect_rc 0 || return 1
 	jq -e '.run.migrations >= 100' "$out" >/dev/null ||
 		{ fail "run.migrations is $(jq .run.migrations "$out"), expected 100 or more"; return 1; }
-	low=$(jq -r '[.stages[] | select(.level == "l2" and .status == "pass" and .migrations == 0) |
-		.name] | join(" ")' "$out")
+	# l2.insn.svm.faults never enters L2 (each VMRUN there faults in L1): no exit to sync at.
+	low=$(jq -r '[.stages[] | select(.level == "l2" and .status == "pass" and .migrations == 0 and
+		.name != "l2.insn.svm.faults") | .name] | join(" ")' "$out")
 	[ -z "$low" ] || fail "passing l2 tests without a save/restore under --migrate: $low"
+}
+
+# The known L0 defects under --migrate still fail, each for its reason, after
+# save/restores (a pass means the L0 was fixed: move the test back).
+[ "$vendor" = amd ] &&
+test_11_migrate_known_l0_defects_still_fail_for_their_reason() {
+	local k name
+	use_run $((off + 7)) && expect_rc 1 || return 1
+	for k in "${migrate_known[@]}"; do
+		name=${k%%|*}
+		expect_stage "$name" fail && expect_reason "$name" "${k#*|}" || return 1
+		jq -e --arg s "$name" '.stages[] | select(.name == $s) | .migrations > 0' "$out" \
+			>/dev/null || fail "$name went through no save/restore"
+	done
 }
 
 run_tests
