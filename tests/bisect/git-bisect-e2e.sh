@@ -54,11 +54,13 @@ repo=$work/linux
 g() { git -C "$repo" -c user.name=nestvmm-test -c user.email=test@nestvmm.invalid "$@"; }
 if [[ $self_built == 1 ]]; then
 	# The whole tree, as it was unpacked: kvm-modules.sh configured and
-	# built in place, so copy it without its git and clean the copy. (The
-	# KVM files are reset to the package's first: a build may have stopped.)
-	git -C "$tree" diff --quiet HEAD || { echo "the prepared tree $tree has KVM changes (a build running?)" >&2; exit 1; }
+	# built in place, so copy it without its git (holding kvm-modules.sh's
+	# lock: no build may change it meanwhile), take the KVM files from that
+	# git (the package's) and clean the copy.
 	mkdir -p "$repo"
-	tar -C "$tree" --exclude=./.git --exclude=./.nestvmm-unpacked -c . | tar -x -C "$repo"
+	flock "$(dirname "$(realpath "$tree")").lock" tar -C "$tree" --exclude=./.git --exclude=./.nestvmm-unpacked -c . |
+		tar -x -C "$repo"
+	git -C "$tree" archive HEAD | tar -x -C "$repo"
 	make -s -C "$repo" mrproper
 	rm -f "$repo/Module.symvers"
 	g init -q
