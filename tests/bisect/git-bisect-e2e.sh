@@ -63,6 +63,9 @@ if [[ $self_built == 1 ]]; then
 	git -C "$tree" archive HEAD | tar -x -C "$repo"
 	make -s -C "$repo" mrproper
 	rm -f "$repo/Module.symvers"
+	# Debian's top-level .gitignore ignores everything but debian/ (its
+	# packaging repository's view): a kernel git tree has no such lines.
+	sed -i '/^\/\*$/d; /^!\/debian\/$/d' "$repo/.gitignore"
 	g init -q
 	g add -A
 	g commit -q -m "$(sed -n 's/^source=//p' "$plain/BUILD-INFO"): the whole tree"
