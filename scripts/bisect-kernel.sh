@@ -10,10 +10,13 @@
 # the L0 of an emulated machine (scripts/l0: QEMU for AMD, Bochs for Intel)
 # and run `nestvmm --bisect` inside it. The exit code is git bisect's answer.
 #
-# With --base-package PKG --base REF (REF: the commit holding the sources of
-# Debian kernel PKG), a commit whose changes since REF touch only KVM
-# (arch/x86/kvm, virt/kvm, KVM headers) costs no kernel build: only the KVM
-# modules are built (scripts/kvm-modules.sh) and loaded into PKG's kernel.
+# With --base REF, a commit whose changes since REF touch only KVM
+# (arch/x86/kvm, virt/kvm, KVM headers) costs no kernel build: the kernel of
+# REF is built once per configuration and kept in the cache, and each such
+# step builds only the KVM modules (scripts/kvm-modules.sh --base-build) and
+# boots that kernel with them. With --base-package PKG as well (REF: the
+# commit holding the sources of Debian kernel PKG), no kernel is built at
+# all: the modules are built for PKG and loaded into PKG's kernel.
 set -euo pipefail
 
 readonly EXIT_GOOD=0 EXIT_BAD=1 EXIT_SKIP=125
@@ -40,13 +43,16 @@ L0 of an emulated machine, run nestvmm --bisect inside, exit for git bisect run.
   --l0 PATH          L0 runner (default: scripts/l0/qemu-amd.sh or bochs-intel.sh)
   --results DIR      keep the L0's console log and nestvmm's outputs here
   --config-only      write the build directory's .config and stop (exit 0)
-  --base-package PKG a packaged Debian kernel (linux-image-PKG, 6.1, 6.12)
-                     as the base: KVM-only commits are tested as PKG's
-                     kernel with KVM modules built from this tree
-  --base REF         with --base-package: the commit whose sources are PKG's
-                     (e.g. a commit of Debian's linux-source); a commit whose
-                     changes since REF touch more than KVM gets the full
-                     build (and the log says so)
+  --base REF         a commit (e.g. the good end of the bisection) whose
+                     kernel is built once for this configuration and cached
+                     (\$NESTVMM_CACHE/kbase/): a commit whose changes since
+                     REF touch only KVM is tested as that kernel with KVM
+                     modules built from this tree; one that touches more gets
+                     the full build (and the log says so)
+  --base-package PKG with --base: a packaged Debian kernel (linux-image-PKG,
+                     6.1, 6.12) as the base instead, REF being the commit
+                     whose sources are PKG's (e.g. a commit of Debian's
+                     linux-source): no kernel is built for KVM-only commits
   -- NESTVMM_ARGS    more nestvmm arguments (--bisect is always given)
   -h, --help         this text
 
@@ -55,10 +61,15 @@ KVM and the vendor module as modules (KVM_AMD without SEV, so no ccp/PSP),
 module unloading (the L0 reloads KVM with nested=1), then make olddefconfig.
 Options that olddefconfig drops (missing dependencies) are an error.
 
-KVM-only steps (--base-package): git diff --name-only REF (working tree
-included) must list only paths under \`scripts/kvm-modules.sh --kvm-paths\`;
-the modules are built against PKG's configuration and symbol versions, and
-the L0 boots PKG's image with them (scripts/l0 --kernel PKG --modules DIR).
+KVM-only steps (--base): git diff --name-only REF (working tree included)
+must list only paths under \`scripts/kvm-modules.sh --kvm-paths\`. With a
+self-built base the first step builds REF's kernel (a full build, from
+\`git archive REF\`, with the configuration above) into the cache, keyed by
+REF and the configuration; each KVM-only step then builds the modules
+against it (kvm-modules.sh --base-build) and the L0 boots its bzImage with
+its modules and the new KVM (scripts/l0 --kvm-modules DIR). With
+--base-package the modules are built against PKG's configuration and symbol
+versions, and the L0 boots PKG's image with them (--kernel PKG --modules DIR).
 
 Exit status, as git bisect run reads it:
     0  good: every nestvmm stage passed
@@ -85,7 +96,7 @@ skip() {
 }
 
 ARCH="" SOURCE=$PWD BUILD_DIR="" JOBS="" NESTVMM="$REPO/build/nestvmm" L0="" RESULTS=""
-CONFIG_ONLY=0 BASE_PACKAGE="" BASE_REF=""
+CONFIG_ONLY=0 BASE_PACKAGE="" BASE_REF="" BASE_DIR=""
 KVM_MODULES=${KVM_MODULES:-$REPO/scripts/kvm-modules.sh}
 SETS=()
 NESTVMM_ARGS=()
@@ -145,8 +156,8 @@ parse_args() {
 	BUILD_DIR=${BUILD_DIR:-${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbuild/$(basename "$SOURCE")}
 	JOBS=${JOBS:-$(nproc)}
 	if [[ -n $BASE_PACKAGE || -n $BASE_REF ]]; then
-		[[ -n $BASE_PACKAGE && -n $BASE_REF ]] ||
-			abort "--base-package and --base go together (the package, and the commit holding its sources)"
+		[[ -n $BASE_REF ]] ||
+			abort "--base-package needs --base REF, the commit holding the package's sources"
 		case $BASE_PACKAGE in
 		*/*) abort "--base-package takes a Debian kernel (linux-image-PKG, 6.1, 6.12), not a path" ;;
 		esac
@@ -230,6 +241,45 @@ build() {
 	[[ -f $BUILD_DIR/arch/x86/boot/bzImage ]] || skip "no arch/x86/boot/bzImage after the build"
 }
 
+# --- the self-built base (--base without --base-package) ---------------------
+
+# base_key: the cache key of REF's kernel for this configuration (vendor
+# and --set options: whatever config_args gives scripts/config).
+base_key() {
+	{ echo "x86_64_defconfig"; config_args; } | sha256sum | cut -c1-12
+}
+
+# ensure_base: build REF's kernel once into BASE_DIR (sources from git
+# archive, so the tree under bisection is never touched). Its failure would
+# hit every KVM-only commit alike: abort rather than skip them all.
+ensure_base() {
+	local start=$SECONDS lock_fd rc=0
+	BASE_DIR=${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbase/$(basename "$SOURCE")-${BASE_REF:0:12}-$(base_key)
+	mkdir -p "$BASE_DIR" || abort "cannot create the base kernel's directory $BASE_DIR"
+	# Concurrent bisections of the same base wait for one build.
+	exec {lock_fd}>"$BASE_DIR.lock"
+	flock "$lock_fd"
+	if [[ -e $BASE_DIR/.complete ]]; then
+		say "base kernel of ${BASE_REF:0:12}: cached in $BASE_DIR"
+		return 0
+	fi
+	say "base kernel of ${BASE_REF:0:12}: not cached; a full build, once for this commit and configuration, into $BASE_DIR"
+	rm -rf "$BASE_DIR/src" "$BASE_DIR/build"
+	mkdir -p "$BASE_DIR/src"
+	git -C "$SOURCE" archive "$BASE_REF" | tar -x -C "$BASE_DIR/src" ||
+		abort "git archive $BASE_REF failed in $SOURCE"
+	# kvm-modules.sh resets and patches the KVM files of these sources.
+	touch "$BASE_DIR/src/.nestvmm-base-source"
+	(
+		SOURCE=$BASE_DIR/src BUILD_DIR=$BASE_DIR/build
+		configure
+		build
+	) || rc=$?
+	[[ $rc == 0 ]] || abort "the base kernel (${BASE_REF:0:12}) did not configure or build (exit $rc): every KVM-only step needs it; pick another --base"
+	git -C "$SOURCE" rev-parse "$BASE_REF" >"$BASE_DIR/.complete"
+	say "base kernel built in $((SECONDS - start))s: $BASE_DIR/build/arch/x86/boot/bzImage"
+}
+
 # full_step: configure and build the whole kernel of this commit.
 full_step() {
 	check_tools
@@ -276,9 +326,15 @@ kvm_only_changes() {
 # KVM files) fails: this commit cannot be tested. Anything else would hit
 # every commit alike.
 build_kvm_only() {
-	local rc=0 start=$SECONDS
-	say "KVM-only step: changes since ${BASE_REF:0:12} touch only KVM; building the KVM modules for $BASE_PACKAGE"
-	KVM_OUT=$("$KVM_MODULES" --kernel "$BASE_PACKAGE" --source "$SOURCE" --jobs "$JOBS") || rc=$?
+	local rc=0 start=$SECONDS base
+	if [[ -n $BASE_PACKAGE ]]; then
+		base=(--kernel "$BASE_PACKAGE")
+		say "KVM-only step: changes since ${BASE_REF:0:12} touch only KVM; building the KVM modules for $BASE_PACKAGE"
+	else
+		base=(--base-build "$BASE_DIR/build")
+		say "KVM-only step: changes since ${BASE_REF:0:12} touch only KVM; building the KVM modules for the base kernel"
+	fi
+	KVM_OUT=$("$KVM_MODULES" "${base[@]}" --source "$SOURCE" --jobs "$JOBS") || rc=$?
 	case $rc in
 	0) say "KVM modules built in $((SECONDS - start))s: $KVM_OUT" ;;
 	1) skip "the KVM modules did not build" ;;
@@ -289,11 +345,19 @@ build_kvm_only() {
 main() {
 	local rc=0 code l0_args
 	parse_args "$@"
-	if [[ -n $BASE_PACKAGE && $CONFIG_ONLY == 0 ]] && kvm_only_changes; then
-		build_kvm_only
-		l0_args=(--kernel "$BASE_PACKAGE" --modules "$KVM_OUT" --nestvmm "$NESTVMM")
+	if [[ -n $BASE_REF && $CONFIG_ONLY == 0 ]] && kvm_only_changes; then
+		if [[ -n $BASE_PACKAGE ]]; then
+			build_kvm_only
+			l0_args=(--kernel "$BASE_PACKAGE" --modules "$KVM_OUT" --nestvmm "$NESTVMM")
+		else
+			check_tools
+			ensure_base
+			build_kvm_only
+			l0_args=(--kernel "$BASE_DIR/build/arch/x86/boot/bzImage" --modules "$BASE_DIR/build/nestvmm-modules"
+				--kvm-modules "$KVM_OUT" --nestvmm "$NESTVMM")
+		fi
 	else
-		if [[ -n $BASE_PACKAGE && $CONFIG_ONLY == 0 ]]; then
+		if [[ -n $BASE_REF && $CONFIG_ONLY == 0 ]]; then
 			say "full build: changes since ${BASE_REF:0:12} touch $(wc -l <<<"$NON_KVM") file(s) outside KVM, e.g. $(head -n 1 <<<"$NON_KVM")"
 		fi
 		full_step

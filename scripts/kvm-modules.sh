@@ -14,6 +14,10 @@
 # build then resets the KVM sources, applies the patches and runs
 # `make M=arch/x86/kvm`: the modules load into the packaged kernel (same
 # vermagic and symbol CRCs), unsigned. See --help.
+#
+# With --base-build DIR instead, the kernel is one you built (out of tree,
+# O=DIR; scripts/bisect-kernel.sh makes and caches such a base): the modules
+# are built against DIR with its own configuration and symbol versions.
 set -euo pipefail
 
 HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
@@ -34,6 +38,7 @@ readonly KVM_PATHS=(arch/x86/kvm virt/kvm 'include/linux/kvm_*.h' 'include/uapi/
 usage() {
 	cat <<EOF
 usage: scripts/kvm-modules.sh --kernel SPEC [--patch FILE]... [--source DIR] [--out DIR] [--jobs N]
+       scripts/kvm-modules.sh --base-build DIR [--patch FILE]... [--source DIR] [--out DIR] [--jobs N]
        scripts/kvm-modules.sh --kvm-paths
 
 Build kvm.ko, kvm-amd.ko and kvm-intel.ko for a packaged Debian kernel from
@@ -43,10 +48,17 @@ scripts/l0/qemu-amd.sh or bochs-intel.sh as --modules DIR, with the same
 
   --kernel SPEC   6.1 | 6.12 (newest of that series) | linux-image-PKG; needs
                   linux-headers and linux-source of the same version in apt
+  --base-build DIR
+                  instead of a package: a kernel you built out of tree (make
+                  O=DIR, with modules) from sources that only this script
+                  changes: DIR/source must hold the file .nestvmm-base-source
+                  (scripts/bisect-kernel.sh --base REF makes such bases); the
+                  modules fit that kernel (give them to scripts/l0 as
+                  --kvm-modules with --kernel DIR/arch/x86/boot/bzImage)
   --patch FILE    apply FILE (unified diff, paths a/... b/... as git diff
                   writes them) before building; repeatable, applied in order
   --source DIR    take the KVM files (below) from kernel tree DIR instead of
-                  the package's source, e.g. a git checkout based on it
+                  the package's (or base's) source, e.g. a git checkout based on it
   --out DIR       copy the modules and BUILD-INFO here (default: a cache
                   directory per kernel and patch set, reused when it exists)
   --jobs N        make jobs (default 2)
@@ -57,7 +69,8 @@ Patches and --source may change only the KVM files: $(printf '%s ' "${KVM_PATHS[
 
 Cache: \${NESTVMM_CACHE:-~/.cache/nestvmm}/kvm-build/RELEASE/ (prepared tree
 ~1.6 GB per kernel, made once in ~1 min; a build after a small change takes
-seconds, the first full KVM build ~1-2 min with 2 jobs).
+seconds, the first full KVM build ~1-2 min with 2 jobs); with --base-build,
+DIR/nestvmm-kvm/.
 Exit: 0 built, 1 the KVM build or a patch failed, 2 bad arguments or input,
 3 setup failed (apt, download, unpacking, modules_prepare).
 EOF
@@ -75,18 +88,22 @@ die() {
 setup_error() { die "$EXIT_SETUP" "$@"; }
 usage_error() { die "$EXIT_USAGE" "$@"; }
 
-KERNEL_SPEC="" SOURCE_DIR="" OUT_DIR="" JOBS=2
+KERNEL_SPEC="" BASE_BUILD="" SOURCE_DIR="" OUT_DIR="" JOBS=2
 PATCHES=()
 
 parse_args() {
 	while [[ $# -gt 0 ]]; do
 		case $1 in
-		--kernel | --patch | --source | --out | --jobs)
+		--kernel | --base-build | --patch | --source | --out | --jobs)
 			[[ $# -ge 2 ]] || usage_error "$1 needs a value (see --help)"
 			;;
 		esac
 		case $1 in
 		--kernel) KERNEL_SPEC=$2 ;;
+		--base-build)
+			[[ -d $2 ]] || usage_error "--base-build $2: no such directory"
+			BASE_BUILD=$(realpath "$2")
+			;;
 		--patch)
 			[[ -f $2 && -r $2 ]] || usage_error "patch not found or unreadable: $2"
 			PATCHES+=("$(realpath "$2")")
@@ -116,7 +133,10 @@ parse_args() {
 		*) shift 2 ;;
 		esac
 	done
-	[[ -n $KERNEL_SPEC ]] || usage_error "--kernel is required (6.1, 6.12 or linux-image-PKG)"
+	[[ -z $KERNEL_SPEC || -z $BASE_BUILD ]] ||
+		usage_error "--kernel and --base-build both name the kernel to build for: give one"
+	[[ -z $BASE_BUILD ]] || return 0
+	[[ -n $KERNEL_SPEC ]] || usage_error "--kernel is required (6.1, 6.12 or linux-image-PKG), or --base-build DIR"
 	case $KERNEL_SPEC in
 	*/*) usage_error "--kernel takes a Debian kernel (6.1, 6.12, linux-image-PKG), not a path: for your own kernel build, build its modules there" ;;
 	esac
@@ -147,6 +167,27 @@ resolve_versions() {
 		usage_error "$SOURCE_PKG $VERSION (the sources of $PACKAGE) is not in apt; it has: $(apt-cache madison "$SOURCE_PKG" 2>/dev/null | awk '{ printf "%s ", $3 }')"
 	BUILD_ROOT=$L0_CACHE/kvm-build/$RELEASE
 	TREE=$BUILD_ROOT/tree
+}
+
+# A kernel built out of tree: DIR has the configuration, the symbol versions
+# and the release; DIR/source is the source tree, which each build resets
+# and patches, so it must be one made for this (the marker file).
+resolve_base_build() {
+	local f
+	for f in .config Module.symvers include/config/kernel.release Makefile; do
+		[[ -f $BASE_BUILD/$f ]] ||
+			usage_error "--base-build $BASE_BUILD has no $f: not a finished out-of-tree kernel build with modules (make O=DIR bzImage modules)"
+	done
+	grep -qx 'CONFIG_KVM=m' "$BASE_BUILD/.config" ||
+		usage_error "--base-build $BASE_BUILD: its kernel has no modular KVM (CONFIG_KVM=m), so no KVM module can replace it"
+	TREE=$(realpath "$BASE_BUILD/source" 2>/dev/null) && [[ -f $TREE/Makefile ]] ||
+		usage_error "--base-build $BASE_BUILD has no source link to its kernel sources"
+	[[ -e $TREE/.nestvmm-base-source ]] ||
+		usage_error "--base-build: $TREE has no .nestvmm-base-source: its KVM files are reset by every build, so give a base made by scripts/bisect-kernel.sh --base REF (or mark a private copy of the sources with that file)"
+	RELEASE=$(<"$BASE_BUILD/include/config/kernel.release")
+	PACKAGE="kernel build $BASE_BUILD"
+	SOURCE_PKG="sources" VERSION=$TREE
+	BUILD_ROOT=$BASE_BUILD/nestvmm-kvm
 }
 
 # --- the prepared tree (once per kernel) ------------------------------------------
@@ -195,6 +236,20 @@ config_lines() {
 
 # Bumped when the preparation changes, so older cached trees are redone.
 readonly PREPARE_FORMAT=2
+
+# prepare_base: once per base build: kvm.ko's own exports out of the
+# symbol versions (the full list stays as Module.symvers.full), and the git
+# repository over the KVM files of its sources.
+prepare_base() {
+	grep -qx "format=$PREPARE_FORMAT" "$BUILD_ROOT/.prepared" 2>/dev/null &&
+		grep -qx "paths=$(paths_key)" "$BUILD_ROOT/.prepared" && return 0
+	need_pkgs build-essential flex bison bc libelf-dev libssl-dev git kmod binutils
+	[[ -f $BASE_BUILD/Module.symvers.full ]] || cp "$BASE_BUILD/Module.symvers" "$BASE_BUILD/Module.symvers.full"
+	awk -F'\t' '$3 != "arch/x86/kvm/kvm"' "$BASE_BUILD/Module.symvers.full" >"$BASE_BUILD/Module.symvers"
+	init_kvm_git
+	printf 'format=%s\npaths=%s\npackage=%s\nrelease=%s\n' "$PREPARE_FORMAT" "$(paths_key)" "$PACKAGE" "$RELEASE" \
+		>"$BUILD_ROOT/.prepared"
+}
 
 prepare_tree() {
 	local tmp hdr=$BUILD_ROOT/headers/usr/src/$HEADERS_PKG
@@ -305,8 +360,19 @@ collect_changes() {
 	[[ -z $SOURCE_DIR ]] || source_diff "$SOURCE_DIR" >"$SOURCE_PATCH"
 }
 
+# kvm_make TARGET: make in arch/x86/kvm of the tree, for the kernel: in the
+# prepared package tree itself, or as an external module of a base build
+# (its objects then land in the sources, as M= does).
+kvm_make() {
+	if [[ -n $BASE_BUILD ]]; then
+		make -C "$BASE_BUILD" -j"$JOBS" M="$TREE/arch/x86/kvm" "$@"
+	else
+		make -C "$TREE" -j"$JOBS" M=arch/x86/kvm KERNELRELEASE="$RELEASE" KCFLAGS=-g0 "$@"
+	fi
+}
+
 build_modules() {
-	local out=$1 start=$SECONDS p n=0
+	local out=$1 start=$SECONDS p n=0 ko
 	reset_tree
 	if [[ -n $SOURCE_DIR ]]; then
 		apply_patch "$SOURCE_PATCH" "the KVM files of $SOURCE_DIR"
@@ -317,14 +383,18 @@ build_modules() {
 		apply_patch "$p" "patch $p"
 	done
 	say "building KVM modules for $RELEASE with $JOBS jobs${PATCHES[*]:+ ($n patch(es))}"
-	make -C "$TREE" -j"$JOBS" M=arch/x86/kvm KERNELRELEASE="$RELEASE" KCFLAGS=-g0 modules >"$BUILD_ROOT/build.log" 2>&1 || {
+	kvm_make modules >"$BUILD_ROOT/build.log" 2>&1 || {
 		grep -E 'error|Error' "$BUILD_ROOT/build.log" | head -n 20 >&2 || tail -n 20 "$BUILD_ROOT/build.log" >&2
 		reset_tree
 		die "$EXIT_BUILD" "the KVM build failed (log: $BUILD_ROOT/build.log)"
 	}
 	mkdir -p "$out"
 	rm -f "$out"/*.ko "$out/BUILD-INFO"
-	cp "$TREE"/arch/x86/kvm/{kvm,kvm-amd,kvm-intel}.ko "$out/" || die "$EXIT_BUILD" "the build left no kvm*.ko"
+	# A base configured for one vendor builds only that vendor's module.
+	cp "$TREE"/arch/x86/kvm/kvm.ko "$out/" || die "$EXIT_BUILD" "the build left no kvm.ko"
+	for ko in kvm-amd kvm-intel; do
+		[[ ! -f $TREE/arch/x86/kvm/$ko.ko ]] || cp "$TREE/arch/x86/kvm/$ko.ko" "$out/"
+	done
 	write_build_info "$out"
 	reset_tree
 	say "built in $((SECONDS - start))s: $out"
@@ -350,12 +420,12 @@ main() {
 	local key out lock_fd
 	parse_args "$@"
 	need_pkgs git kmod binutils
-	resolve_versions
+	if [[ -n $BASE_BUILD ]]; then resolve_base_build; else resolve_versions; fi
 	mkdir -p "$BUILD_ROOT" || setup_error "cannot create $BUILD_ROOT"
 	# One build at a time per kernel: the tree is shared.
 	exec {lock_fd}>"$BUILD_ROOT.lock"
 	flock "$lock_fd"
-	prepare_tree
+	if [[ -n $BASE_BUILD ]]; then prepare_base; else prepare_tree; fi
 	SOURCE_PATCH=$BUILD_ROOT/.source.$$.diff
 	trap 'rm -f "$SOURCE_PATCH"' EXIT
 	collect_changes

@@ -8,7 +8,7 @@
  * the read with a value L2 checks; the writes are dropped, and since L1
  * answers every DR read, L2 sees L1's values only.
  */
-#include "test.h"
+#include "l2_intercept_insn.h"
 
 #define EMU_DR7 0x4e50400ull
 #define L2_DR7  0x700ull                    /* LE, GE, bit 10: no breakpoint enabled */
@@ -28,42 +28,21 @@ static void __attribute__((noinline)) l2_code(u64 unused)
 	__asm__ volatile(".global l2_dr0_wr\nl2_dr0_wr: mov %%rdx, %%dr0" :: "d"(L2_DR0) : "memory");
 }
 
-static enum nvm_status expect_dr(struct l2_vcpu *vcpu, const char *at, unsigned int n, bool write,
-				 int gpr, const char *what, struct stage_result *r)
-{
-	struct l2_exit x;
-
-	if (nested_expect(vcpu, &x, L2_EXIT_DR, at, what, r) != NVM_PASS)
-		return NVM_FAIL;
-	stage_detail(r, "%s: exit 0x%lx info 0x%lx: DR%u %s GPR %d, length %u", what, x.raw, x.info1,
-		     x.dr.n, x.dr.write ? "write" : "read", x.dr.gpr, x.insn_len);
-	if (x.dr.n != n || x.dr.write != write)
-		return stage_fail(r, "%s: exit for DR%u %s, expected DR%u %s", what, x.dr.n,
-				  x.dr.write ? "write" : "read", n, write ? "write" : "read");
-	if (x.dr.gpr >= 0 && x.dr.gpr != gpr)
-		return stage_fail(r, "%s: GPR %d reported, expected %d", what, x.dr.gpr, gpr);
-	if (x.insn_len != 3)
-		return stage_fail(r, "%s: instruction length %u, expected 3 (0F 21/23 ModRM)", what,
-				  x.insn_len);
-	nested->skip_insn(vcpu, &x);
-	return NVM_PASS;
-}
-
 NVM_TEST(L2_INTERCEPT_DR)
 {
 	struct l2_vcpu vcpu;
 	struct l2_cfg cfg = { .entry = l2_code, .intercepts = L2_ICPT_DR_READ | L2_ICPT_DR_WRITE };
 
 	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS ||
-	    expect_dr(&vcpu, l2_dr7_rd, 7, false, X86_RBX, "MOV from DR7", r) != NVM_PASS)
+	    expect_mov_xr(&vcpu, L2_EXIT_DR, l2_dr7_rd, 7, false, X86_RBX, 3, "MOV from DR7", r) != NVM_PASS)
 		return NVM_FAIL;
 	vcpu.gpr[L2_RBX] = EMU_DR7;
-	if (expect_dr(&vcpu, l2_dr7_wr, 7, true, X86_RCX, "MOV to DR7", r) != NVM_PASS)
+	if (expect_mov_xr(&vcpu, L2_EXIT_DR, l2_dr7_wr, 7, true, X86_RCX, 3, "MOV to DR7", r) != NVM_PASS)
 		return NVM_FAIL;
 	if (vcpu.gpr[L2_RCX] != L2_DR7)
 		return stage_fail(r, "MOV to DR7: RCX at the exit is 0x%lx, expected 0x%llx",
 				  vcpu.gpr[L2_RCX], L2_DR7);
-	if (expect_dr(&vcpu, l2_dr0_wr, 0, true, X86_RDX, "MOV to DR0", r) != NVM_PASS)
+	if (expect_mov_xr(&vcpu, L2_EXIT_DR, l2_dr0_wr, 0, true, X86_RDX, 3, "MOV to DR0", r) != NVM_PASS)
 		return NVM_FAIL;
 	if (vcpu.gpr[L2_RDX] != L2_DR0)
 		return stage_fail(r, "MOV to DR0: RDX at the exit is 0x%lx, expected 0x%llx",

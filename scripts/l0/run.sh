@@ -20,6 +20,9 @@ Boot an emulated L0 with nested KVM and run nestvmm inside it.
   --modules DIR     modules of a --kernel PATH (omit if KVM is built in); with
                     a Debian kernel: kvm*.ko built for it (scripts/kvm-modules.sh)
                     that replace its own KVM modules
+  --kvm-modules DIR kvm*.ko that replace the KVM modules of --modules (a KVM
+                    rebuilt for a kernel you built: scripts/kvm-modules.sh
+                    --base-build); with a Debian kernel the same as --modules
   --nestvmm PATH    static binary to run (default build/nestvmm)
   --nested 0|1      nested= for the KVM vendor module, for the runs after it (default 1)
   --run "ARGS"      one nestvmm run; ARGS split on whitespace; repeatable
@@ -48,6 +51,7 @@ EOF
 VENDOR=""
 KERNEL_SPEC=6.12
 MODULES_OPT=""
+KVM_MODULES_OPT=""
 KVM_MODULES_DIR=""
 MODULES_TEXT=""
 NESTVMM_BIN="$REPO_ROOT/build/nestvmm"
@@ -79,7 +83,7 @@ parse_args() {
     local words
     while [[ $# -gt 0 ]]; do
         case $1 in
-        --vendor | --kernel | --modules | --nestvmm | --nested | --run | --results | --log | --timeout | --memory | --cpu | --append)
+        --vendor | --kernel | --modules | --kvm-modules | --nestvmm | --nested | --run | --results | --log | --timeout | --memory | --cpu | --append)
             need_value "$1" $#
             ;;
         esac
@@ -87,6 +91,7 @@ parse_args() {
         --vendor) VENDOR=$2 ;;
         --kernel) KERNEL_SPEC=$2 ;;
         --modules) MODULES_OPT=$2 ;;
+        --kvm-modules) KVM_MODULES_OPT=$2 ;;
         --nestvmm) NESTVMM_BIN=$2 ;;
         --nested)
             [[ $2 == [01] ]] || setup_error "--nested takes 0 or 1, not '$2'"
@@ -231,6 +236,9 @@ check_inputs() {
     if [[ -n $MODULES_OPT && ! -d $MODULES_OPT ]]; then
         setup_error "modules directory not found: $MODULES_OPT"
     fi
+    if [[ -n $KVM_MODULES_OPT && ! -d $KVM_MODULES_OPT ]]; then
+        setup_error "KVM modules directory not found: $KVM_MODULES_OPT"
+    fi
 }
 
 # prepare_kernel: set KERNEL_IMAGE and MODULE_DIR ("" = KVM built in).
@@ -240,14 +248,19 @@ prepare_kernel() {
         [[ -f $KERNEL_SPEC ]] || setup_error "kernel image not found: $KERNEL_SPEC"
         KERNEL_IMAGE=$KERNEL_SPEC
         MODULE_DIR=$MODULES_OPT
+        KVM_MODULES_DIR=$KVM_MODULES_OPT
         KERNEL_NAME=$KERNEL_SPEC
+        [[ -z $KVM_MODULES_DIR || -n $MODULE_DIR ]] ||
+            setup_error "--kvm-modules replaces KVM modules of the kernel's own: give those with --modules DIR too"
     else
         # With a Debian kernel, --modules replaces only its KVM modules.
+        [[ -z $MODULES_OPT || -z $KVM_MODULES_OPT || $MODULES_OPT == "$KVM_MODULES_OPT" ]] ||
+            setup_error "with a Debian kernel --modules and --kvm-modules both name the KVM modules that replace its own: give one"
         pkg=$(resolve_kernel_package "$KERNEL_SPEC")
         dir=$(fetch_kernel "$pkg")
         KERNEL_IMAGE="$dir/vmlinuz"
         MODULE_DIR="$dir/modules"
-        KVM_MODULES_DIR=$MODULES_OPT
+        KVM_MODULES_DIR=${MODULES_OPT:-$KVM_MODULES_OPT}
         KERNEL_NAME=$pkg
     fi
     # Built-in KVM reads nested= once, from the command line.

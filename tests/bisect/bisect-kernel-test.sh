@@ -3,7 +3,7 @@
 # scripts/bisect-kernel.sh without building a kernel: a fixture tree with a
 # fake scripts/config, a fake make (MAKE=) and a fake L0 runner (--l0) that
 # log what they are asked to do and fail on demand.
-#   bisect-kernel-test.sh args|config|build|exit-codes|kvm-only
+#   bisect-kernel-test.sh args|config|build|exit-codes|kvm-only|self-base
 set -euo pipefail
 
 here=$(cd "$(dirname "$0")" && pwd)
@@ -235,13 +235,74 @@ kvm-only)
 	expect "the kernel is built" 'bzImage modules' "$log"
 	expect_not "no module-only build" '^kvm-modules' "$log"
 	expect "L0 boots the built kernel" "^l0 --kernel $work/build/arch/x86/boot/bzImage" "$log"
-	run 128 "--base without --base-package" "${common[@]}" --arch amd --base "$base"
+	run 128 "--base-package without --base" "${common[@]}" --arch amd --base-package 6.12
+	expect "says --base is needed" 'needs --base REF' "$work/out"
 	run 128 "--base that is not a commit" "${common[@]}" --arch amd --base-package 6.12 --base nosuchref
 	expect "names the bad --base" 'nosuchref is not a commit' "$work/out"
 	run 128 "--base-package PATH" "${common[@]}" --arch amd --base-package /boot/vmlinuz --base "$base"
 	;;
+self-base)
+	# --base REF alone: REF's kernel is built once into the cache and each
+	# KVM-only step builds only modules against it.
+	g() { git -C "$tree" -c user.name=t -c user.email=t@nestvmm.invalid "$@"; }
+	mkdir -p "$tree/arch/x86/kvm/svm" "$tree/kernel"
+	echo "/* nested */" > "$tree/arch/x86/kvm/svm/nested.c"
+	echo "/* fork */" > "$tree/kernel/fork.c"
+	g init -q && g add -A && g commit -qm base
+	base=$(g rev-parse HEAD)
+	echo x >> "$tree/arch/x86/kvm/svm/nested.c"
+	g commit -qam "kvm only"
+	run 0 "first KVM-only step: builds the base once" "${common[@]}" --arch amd --jobs 3 --base "$base"
+	bases=("$work"/cache/kbase/linux-"${base:0:12}"-*/)
+	bdir=${bases[0]%/}
+	[[ ${#bases[@]} == 1 && -d $bdir ]] || { echo "FAIL:   no single base directory: ${bases[*]}"; fails=$((fails + 1)); }
+	expect "says the base is built once" "base kernel of ${base:0:12}: not cached; a full build" "$work/out"
+	expect "the base is configured from REF's sources, out of tree" "^make -C $bdir/src O=$bdir/build x86_64_defconfig\$" "$log"
+	expect "... and built there" "^make -C $bdir/src O=$bdir/build -j3 bzImage modules\$" "$log"
+	expect "REF's sources come from git archive (the nested.c of REF)" '^/\* nested \*/$' "$bdir/src/arch/x86/kvm/svm/nested.c"
+	[[ -e $bdir/src/.nestvmm-base-source ]] && echo "ok:   the sources are marked for kvm-modules.sh" ||
+		{ echo "FAIL:   no $bdir/src/.nestvmm-base-source"; fails=$((fails + 1)); }
+	expect "the base is complete" "^$base\$" "$bdir/.complete"
+	expect "modules built against the base from this tree" "^kvm-modules --base-build $bdir/build --source $tree --jobs 3\$" "$log"
+	expect "L0 boots the base with its modules and the new KVM" \
+		"^l0 --kernel $bdir/build/arch/x86/boot/bzImage --modules $bdir/build/nestvmm-modules --kvm-modules $work/kvm-out --nestvmm $work/nestvmm -- --bisect\$" "$log"
+	expect_not "the tree under bisection is not built" "^make -C $tree " "$log"
+	[[ -z $(g status --porcelain) ]] || { echo "FAIL:   the tree under bisection changed: $(g status --porcelain)"; fails=$((fails + 1)); }
+
+	run 0 "second KVM-only step: the cached base" "${common[@]}" --arch amd --base "$base"
+	expect "says cached" "base kernel of ${base:0:12}: cached in $bdir" "$work/out"
+	expect_not "no kernel build at all" '^make' "$log"
+	expect "modules again" "^kvm-modules --base-build $bdir/build " "$log"
+
+	run 0 "another configuration (--set): another base" "${common[@]}" --arch amd --base "$base" --set KASAN=y
+	expect "a new base build" "not cached; a full build" "$work/out"
+	expect_not "not the first base" "O=$bdir/build" "$log"
+	run 0 "another vendor: another base" "${common[@]}" --arch intel --base "$base"
+	expect "a new base build for intel" "not cached; a full build" "$work/out"
+
+	FAKE_KVM_EXIT=1 run 125 "KVM modules do not build against the base: skip" "${common[@]}" --arch amd --base "$base"
+	expect_not "no L0 after a failed module build" '^l0' "$log"
+
+	# A base that does not build would fail every KVM-only step: abort.
+	echo y >> "$tree/arch/x86/kvm/svm/nested.c"
+	g commit -qam "kvm again"
+	FAKE_FAIL=bzImage run 128 "the base does not build: abort" "${common[@]}" --arch amd --base HEAD~1
+	expect "names the base" "base kernel \($(g rev-parse --short=12 HEAD~1)\) did not configure or build" "$work/out"
+	expect_not "no L0" '^l0' "$log"
+	bad=("$work"/cache/kbase/linux-"$(g rev-parse HEAD~1 | cut -c1-12)"-*/)
+	[[ ! -e ${bad[0]}.complete ]] || { echo "FAIL:   a failed base is marked complete"; fails=$((fails + 1)); }
+	run 0 "... and is built again next time" "${common[@]}" --arch amd --base HEAD~1
+	expect "rebuilt" "not cached; a full build" "$work/out"
+
+	echo x >> "$tree/kernel/fork.c"
+	g commit -qam "not kvm"
+	run 0 "a commit outside KVM: the full build, not the base" "${common[@]}" --arch amd --base "$base"
+	expect "says full build" 'full build: .*kernel/fork.c' "$work/out"
+	expect "this commit is built in --build-dir" "^make -C $tree O=$work/build -j[0-9]+ bzImage modules\$" "$log"
+	expect_not "no base, no module-only build" '^kvm-modules|kbase' "$log"
+	;;
 *)
-	echo "usage: bisect-kernel-test.sh args|config|build|exit-codes|kvm-only" >&2
+	echo "usage: bisect-kernel-test.sh args|config|build|exit-codes|kvm-only|self-base" >&2
 	exit 2
 	;;
 esac
