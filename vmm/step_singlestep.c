@@ -27,11 +27,9 @@
  * VMX is refused: nested_vmx_run enters L2 without a skip of VMLAUNCH, so
  * no single-step exit falls between the VMLAUNCH and L2's first instruction.
  */
-#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/ioctl.h>
 
 #include "migrate.h"
 #include "nestvmm/wire.h"
@@ -45,16 +43,18 @@
 
 /*
  * KVM_GET_NESTED_STATE into a buffer of KVM_CAP_NESTED_STATE bytes (kept
- * for the run). Plain ioctl(): these requests are not KVM_RUN.
+ * for the run). Through kvm_ioctl, which the tests without KVM stand in for.
  */
 static struct kvm_nested_state *nested_state_get(struct vm *vm, char *why, size_t len)
 {
 	static struct kvm_nested_state *buf;
 	static int size;
+	char err[KVM_ERR_MAX];
 	int cap;
 
 	if (!buf) {
-		cap = ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, KVM_CAP_NESTED_STATE);
+		cap = kvm_ioctl(vm->kvm_fd, KVM_CHECK_EXTENSION, (void *)(uintptr_t)KVM_CAP_NESTED_STATE,
+				"KVM_CHECK_EXTENSION", err);
 		if (cap < (int)sizeof(*buf)) {
 			snprintf(why, len, "host step migrate-after-vmrun: KVM_CAP_NESTED_STATE is %d: "
 				 "this KVM cannot save a vCPU's nested state", cap);
@@ -68,9 +68,8 @@ static struct kvm_nested_state *nested_state_get(struct vm *vm, char *why, size_
 	}
 	memset(buf, 0, sizeof(*buf));
 	buf->size = (uint32_t)size;
-	if (ioctl(vm->vcpu_fd, KVM_GET_NESTED_STATE, buf) < 0) {
-		snprintf(why, len, "host step migrate-after-vmrun: KVM_GET_NESTED_STATE: %s",
-			 strerror(errno));
+	if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_NESTED_STATE, buf, err) < 0) {
+		snprintf(why, len, "host step migrate-after-vmrun: %s", err);
 		return NULL;
 	}
 	return buf;
@@ -124,12 +123,13 @@ enum run_end step_singlestep_arm(struct run_ctx *c, char *why, size_t len)
 enum run_end step_singlestep_debug(struct run_ctx *c, bool run, char *why, size_t len)
 {
 	struct kvm_guest_debug dbg = { .control = run ? KVM_GUESTDBG_ENABLE | KVM_GUESTDBG_SINGLESTEP : 0 };
+	char err[KVM_ERR_MAX];
 
 	if (!c->ss.armed)
 		return RUN_NOT_STARTED;
-	if (ioctl(c->vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg) < 0) {
-		snprintf(why, len, "host step migrate-after-vmrun: KVM_SET_GUEST_DEBUG(%s): %s",
-			 run ? "ENABLE|SINGLESTEP" : "off", strerror(errno));
+	if (KVM_IOCTL(c->vm->vcpu_fd, KVM_SET_GUEST_DEBUG, &dbg, err) < 0) {
+		snprintf(why, len, "host step migrate-after-vmrun: guest debug %s: %s",
+			 run ? "ENABLE|SINGLESTEP" : "off", err);
 		return RUN_KVM_ERROR;
 	}
 	return RUN_NOT_STARTED;
