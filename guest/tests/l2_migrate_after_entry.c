@@ -133,9 +133,8 @@ static u64 rflags_read(void)
  * past it) and check what L2 and L1 saw afterwards.
  */
 static enum nvm_status after_entry_run(const char *what, struct l2_vcpu *vcpu, const u64 *in,
-				       u64 rip, struct stage_result *r)
+				       u64 rip, struct after_entry *t, struct stage_result *r)
 {
-	struct after_entry *t = page_alloc(1);
 	struct l1_regs before, after;
 	struct l2_exit x;
 	u64 rsp = vcpu->gpr[L2_RSP], fl;
@@ -209,7 +208,8 @@ static enum nvm_status at_first_out(const char *action, u64 seed, struct stage_r
 	gprs_pattern(seed, in);
 	in[L2_RAX] = host_step_prepare(NVM_STAGE_L2_MIGRATE_AFTER_ENTRY, action, seed);
 	in[L2_RDX] = (in[L2_RDX] & ~0xffffull) | NVM_PORT_MSG;
-	enum nvm_status st = after_entry_run(what, &vcpu, in, (u64)(uintptr_t)ae_l2_out, r);
+	enum nvm_status st = after_entry_run(what, &vcpu, in, (u64)(uintptr_t)ae_l2_out,
+					     page_alloc(1), r);
 	/* The reply, also when L2 broke: it may name the cause. */
 	host_step_reply(&reply);
 	if (host_step_check_migrate(&reply, true, &vcpu, r) != NVM_PASS) {
@@ -235,11 +235,13 @@ static enum nvm_status in_run_pending(u64 seed, struct stage_result *r)
 	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS)
 		return NVM_FAIL;
 	gprs_pattern(seed, in);
+	/* Before the request: every L1 instruction after it is single-stepped, zeroing a page too. */
+	struct after_entry *t = page_alloc(1);
 	host_step(NVM_STAGE_L2_MIGRATE_AFTER_ENTRY, what, seed, &arm);
 	if (arm.val[NVM_STEP_SEQ] != arm.expect_seq)
 		return stage_fail(r, "%s: the VMM answered the request with sequence number %lu, "
 				  "expected %u", what, arm.val[NVM_STEP_SEQ], arm.expect_seq);
-	enum nvm_status st = after_entry_run(what, &vcpu, in, (u64)(uintptr_t)ae_l2_go, r);
+	enum nvm_status st = after_entry_run(what, &vcpu, in, (u64)(uintptr_t)ae_l2_go, t, r);
 	/* The VMM wrote its second answer into the same message at the VMRUN. */
 	host_step_reply(&reply);
 	if (reply.val[NVM_STEP_SEQ] != reply.expect_seq) {
