@@ -325,7 +325,8 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 			    "of %d known)", stage_name[m->arg], m->val[0], m->val[1], NVM_FEATURE_COUNT);
 			return false;
 		}
-		if (!ss_go_on(c, step_singlestep_stage_end(c, ss_why, sizeof(ss_why)), ss_why))
+		if (!ss_go_on(c, step_singlestep_stage_end(c, (enum nvm_status)m->val[0], ss_why,
+							   sizeof(ss_why)), ss_why))
 			return false;
 		/*
 		 * A prerequisite run again after a restart keeps its first result,

@@ -182,13 +182,21 @@ enum run_end step_singlestep_exit(struct run_ctx *c, char *why, size_t len)
 	return RUN_NOT_STARTED;
 }
 
-enum run_end step_singlestep_stage_end(struct run_ctx *c, char *why, size_t len)
+enum run_end step_singlestep_stage_end(struct run_ctx *c, enum nvm_status status, char *why,
+				       size_t len)
 {
 	if (!c->ss.armed)
 		return RUN_NOT_STARTED;
 	c->ss.armed = false;
-	snprintf(why, len, "rule: a migrate-after-vmrun ends in a VMRUN of the same test; %s ended "
-		 "after %lu single steps of L1 without one entering guest mode",
-		 stage_name[c->open_stage], c->ss.count);
+	/* A test that failed or skipped says why itself (it saw no second reply). */
+	if (status != NVM_PASS) {
+		TRACE("host step migrate-after-vmrun: %s ended (%s) after %lu single steps of L1 "
+		      "without a VMRUN entering guest mode", stage_name[c->open_stage],
+		      status_name(status), c->ss.count);
+		return RUN_NOT_STARTED;
+	}
+	snprintf(why, len, "rule: a test passes only after the migrate-after-vmrun it asked for "
+		 "was performed; %s passed after %lu single steps of L1 without a VMRUN entering "
+		 "guest mode", stage_name[c->open_stage], c->ss.count);
 	return RUN_PROTOCOL_ERROR;
 }

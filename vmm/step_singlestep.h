@@ -33,7 +33,8 @@ enum run_end step_singlestep_arm(struct run_ctx *c, char *why, size_t len);
 enum run_end step_singlestep_debug(struct run_ctx *c, bool run, char *why, size_t len);
 /* A KVM_EXIT_DEBUG while armed: one step; in guest mode, the save/restores and the reply. */
 enum run_end step_singlestep_exit(struct run_ctx *c, char *why, size_t len);
-/* The test ended: an armed step that never saw guest mode ends the run. */
-enum run_end step_singlestep_stage_end(struct run_ctx *c, char *why, size_t len);
+/* The test ended with status while armed: disarm; a pass (the step never done) ends the run. */
+enum run_end step_singlestep_stage_end(struct run_ctx *c, enum nvm_status status, char *why,
+				       size_t len);
 
 #endif

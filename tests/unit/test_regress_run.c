@@ -407,7 +407,7 @@ Test(step, migrate_after_vmrun_out_of_place_is_refused)
 
 	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
 	expect_refused(twice, 3, "one migrate-after-vmrun at a time");
-	expect_refused(ended, 4, "l1.boot ended after 1 single steps of L1 without one entering guest mode");
+	expect_refused(ended, 4, "l1.boot passed after 1 single steps of L1 without a VMRUN entering");
 	nested_format = KVM_STATE_NESTED_FORMAT_VMX;
 	expect_refused(one, 2, "is SVM only");
 	/* Asked in guest mode (from L2): the stand-in reports GUEST_MODE from the start. */
@@ -415,4 +415,22 @@ Test(step, migrate_after_vmrun_out_of_place_is_refused)
 	nested_flags_start = KVM_STATE_NESTED_GUEST_MODE;
 	expect_refused(one, 2, "asked with the vCPU in guest mode");
 	nested_flags_start = 0;
+}
+
+/* A test that fails while armed keeps its own verdict: the step is dropped, the run goes on. */
+Test(step, migrate_after_vmrun_dropped_when_the_test_fails)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+		{ NVM_MSG_STAGE_END, NVM_STAGE_L1_BOOT, NVM_FAIL, NULL },
+		{ NVM_MSG_DONE, 0, 0, NULL },
+	};
+
+	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
+	run_script(s, 4);
+	cr_expect_eq(g.v.end, RUN_DONE, "end %d: %s", g.v.end, g.v.end_reason);
+	cr_expect_eq(g.v.stage[NVM_STAGE_L1_BOOT].status, NVM_FAIL);
+	cr_expect_eq(migrate_calls, 0);
+	verdict_free(&g.v);
 }
