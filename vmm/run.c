@@ -177,7 +177,7 @@ _Static_assert((int)STEP_MIGRATE == (int)MIGRATE_ORDER_QEMU &&
 	       (int)STEP_MIGRATE_NESTED_BEFORE_MSRS == (int)MIGRATE_ORDER_NESTED_BEFORE_MSRS,
 	       "each migrate action is its restore order");
 
-/* migrate-after-vmrun (step_singlestep.c): false, the run ended how, when how is an end. */
+/* A migrate-after-vmrun hook (step_singlestep.c) said how the run ends (0: it goes on): end it, false. */
 static char ss_why[384];
 static bool ss_go_on(struct run_ctx *c, enum run_end how, const char *why)
 {
