@@ -43,6 +43,7 @@ const char *const step_action_name[STEP_ACTION_COUNT] = {
 	[STEP_MIGRATE] = "migrate",
 	[STEP_MIGRATE_NESTED_LAST] = "migrate-nested-last",
 	[STEP_MIGRATE_NESTED_BEFORE_MSRS] = "migrate-nested-before-msrs",
+	[STEP_MIGRATE_AFTER_VMRUN] = "migrate-after-vmrun",
 };
 
 int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
@@ -71,7 +72,7 @@ int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
 			return 0;
 		}
 	snprintf(why, len, "rule: a host step names an action the VMM knows (migrate, "
-		 "migrate-nested-last, migrate-nested-before-msrs); %s asked "
+		 "migrate-nested-last, migrate-nested-before-msrs, migrate-after-vmrun); %s asked "
 		 "for unknown action \"%.*s%s\"", name, alen, action, action[alen] ? "..." : "");
 	return -1;
 }

@@ -33,9 +33,14 @@ int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
  * STEP_MIGRATE QEMU's (nested state after sregs and MSRs, before regs and
  * events), STEP_MIGRATE_NESTED_LAST nested state after everything else,
  * STEP_MIGRATE_NESTED_BEFORE_MSRS nested state after sregs, before MSRs.
+ * STEP_MIGRATE_AFTER_VMRUN does not act at once: it arms a single-step of
+ * L1 and migrates when its next VMRUN has entered guest mode (SVM only).
  */
 enum step_action {
-	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS, STEP_ACTION_COUNT
+	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS,
+	/* appended (issue 11, vmm/step_singlestep.c): single-step L1 to its VMRUN, migrate there */
+	STEP_MIGRATE_AFTER_VMRUN,
+	STEP_ACTION_COUNT
 };
 extern const char *const step_action_name[STEP_ACTION_COUNT];
 

@@ -177,6 +177,28 @@ _Static_assert((int)STEP_MIGRATE == (int)MIGRATE_ORDER_QEMU &&
 	       (int)STEP_MIGRATE_NESTED_BEFORE_MSRS == (int)MIGRATE_ORDER_NESTED_BEFORE_MSRS,
 	       "each migrate action is its restore order");
 
+/* A migrate-after-vmrun hook (step_singlestep.c) said how the run ends (0: it goes on): end it, false. */
+static char ss_why[384];
+static bool ss_go_on(struct run_ctx *c, enum run_end how, const char *why)
+{
+	if (how)
+		end(c, how, "%s%s %s", how == RUN_PROTOCOL_ERROR ? "L1 broke the wire protocol: " : "",
+		    why, in_stage(c));
+	return !how;
+}
+
+int run_migrate(struct run_ctx *c, enum migrate_order order, struct migrate_info *mi, char *err)
+{
+	int rc;
+
+	signal_run = NULL;      /* the old kvm_run goes away */
+	rc = vm_migrate(c->vm, order, mi, err);
+	signal_run = c->vm->run;
+	if (signal_caught)
+		c->vm->run->immediate_exit = 1;
+	return rc;
+}
+
 /*
  * NVM_MSG_STEP: check it (protocol_step), perform the action, and write the
  * reply into the message's val[] in guest RAM before the vCPU runs again.
@@ -193,6 +215,9 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 		end(c, RUN_PROTOCOL_ERROR, "L1 broke the wire protocol %s: %s", in_stage(c), why);
 		return false;
 	}
+	/* Not now: at L1's next VMRUN (step_singlestep.c). */
+	if (action == STEP_MIGRATE_AFTER_VMRUN)
+		return ss_go_on(c, step_singlestep_arm(c, why, sizeof(why)), why);
 	/* The old kvm_run goes away: the signal handler must not touch it meanwhile. */
 	signal_run = NULL;
 	t0 = now();
@@ -300,6 +325,9 @@ static bool handle_msg(struct run_ctx *c, const struct chan_msg *m)
 			    "of %d known)", stage_name[m->arg], m->val[0], m->val[1], NVM_FEATURE_COUNT);
 			return false;
 		}
+		if (!ss_go_on(c, step_singlestep_stage_end(c, (enum nvm_status)m->val[0], ss_why,
+							   sizeof(ss_why)), ss_why))
+			return false;
 		/*
 		 * A prerequisite run again after a restart keeps its first result,
 		 * unless it did not pass this time: then that is what counts.
@@ -470,6 +498,9 @@ static bool handle_exit(struct run_ctx *c)
 		return handle_io(c);
 	if (!ring_drain_pending(c))
 		return false;
+	/* One of L1's instructions, single-stepped for a migrate-after-vmrun. */
+	if (r->exit_reason == KVM_EXIT_DEBUG && c->ss.armed)
+		return ss_go_on(c, step_singlestep_exit(c, ss_why, sizeof(ss_why)), ss_why);
 	switch (r->exit_reason) {
 	case KVM_EXIT_SET_TPR:
 		/* MOV to CR8 (L1's, or L2's that L1 passes through) without an
@@ -512,12 +543,16 @@ void run_vcpu(struct run_ctx *c)
 	char err[KVM_ERR_MAX];
 
 	c->open_stage = -1;
+	memset(&c->ss, 0, sizeof(c->ss));
 	signal_run = c->vm->run;
 	if (signal_caught)                      /* a signal before we got here */
 		c->vm->run->immediate_exit = 1;
 	timer_arm(c->timeout_s);
 	for (;;) {
 		c->resumed_at = now();
+		/* migrate-after-vmrun: single-step L1 in KVM_RUN only (step_singlestep.c). */
+		if (c->ss.armed && !ss_go_on(c, step_singlestep_debug(c, true, ss_why, sizeof(ss_why)), ss_why))
+			break;
 		if (kvm_ioctl(c->vm->vcpu_fd, KVM_RUN, 0, "KVM_RUN", err) < 0) {
 			int e = errno, sig = signal_caught;
 			bool timed_out = e == EINTR && sig == SIGALRM && alarm_is_timer;
@@ -541,6 +576,8 @@ void run_vcpu(struct run_ctx *c)
 			}
 			break;
 		}
+		if (c->ss.armed && !ss_go_on(c, step_singlestep_debug(c, false, ss_why, sizeof(ss_why)), ss_why))
+			break;
 		if (!handle_exit(c))
 			break;
 		if (c->migrate && c->vm->run->exit_reason == KVM_EXIT_IO && !migrate_after_exit(c))

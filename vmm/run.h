@@ -8,6 +8,8 @@
 #include <stdio.h>
 
 #include "kvm.h"
+#include "migrate.h"
+#include "step_singlestep.h"
 #include "verdict.h"
 
 struct run_ctx {
@@ -22,6 +24,7 @@ struct run_ctx {
 	uint64_t msg_gpa;          /* where the message being handled lies (a step's reply goes there) */
 	unsigned int steps;        /* host steps performed in the open test (NVM_MSG_STEP) */
 	bool migrate;              /* --migrate: save/restore into a fresh VM after every exit */
+	struct step_singlestep ss; /* host step migrate-after-vmrun in flight (step_singlestep.c) */
 };
 
 /*
@@ -33,6 +36,11 @@ int run_install_signals(void);
 int run_signal_pending(void);
 /* The run took the signal into its verdict: forget it. */
 void run_signal_clear(void);
+/*
+ * vm_migrate on c->vm for a host step, with the signal handler kept off the
+ * kvm_run that goes away. 0, or -1 with err.
+ */
+int run_migrate(struct run_ctx *c, enum migrate_order order, struct migrate_info *mi, char *err);
 /* Run the vCPU; afterwards v->end says how it ended (v->end_reason in words). */
 void run_vcpu(struct run_ctx *c);
 

@@ -15,12 +15,16 @@
  *   kind  8    any other port I/O (port, size, direction, count from the record)
  *   kind  9    HLT              kind 10  MMIO        kind 11  SHUTDOWN
  *   kind 12    INTERNAL_ERROR   kind 13  FAIL_ENTRY  kind 14  KVM_RUN fails (EFAULT)
+ *   kind 15    DEBUG (exception = type, DR6 = val)
  *   other      an unknown exit reason
  * When the records run out, the guest halts. A host step (NVM_MSG_STEP) that
  * the VMM accepts reaches vm_migrate, which this file also stands in for
  * (vmm/migrate.c stays out): every third one fails, the others answer with
  * made-up nested-state values, so the reply written into guest RAM is
- * exercised at every message address the input picks.
+ * exercised at every message address the input picks. The host step
+ * migrate-after-vmrun (vmm/step_singlestep.c) also asks KVM_CHECK_EXTENSION,
+ * KVM_GET_NESTED_STATE (here: SVM, guest mode at every third call) and
+ * KVM_SET_GUEST_DEBUG; any other request aborts.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -83,6 +87,26 @@ static void build_msg(struct vm *vm, const struct rec *r)
 	memcpy(vm->mem + ram_len + NVM_MSG_HDR_SIZE, vm->mem, slen);
 }
 
+/* The requests of vmm/step_singlestep.c. */
+static int kvm_ioctl_step(unsigned long req, void *arg)
+{
+	static unsigned int nested_calls;
+
+	if (req == KVM_CHECK_EXTENSION)
+		return 128 + 8192;
+	if (req == KVM_SET_GUEST_DEBUG)
+		return 0;
+	if (req != KVM_GET_NESTED_STATE)
+		abort();
+	struct kvm_nested_state *n = arg;
+	if (n->size < 128 + 8192)
+		abort();
+	n->format = KVM_STATE_NESTED_FORMAT_SVM;
+	n->flags = ++nested_calls % 3 ? 0 : KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_RUN_PENDING;
+	n->size = 128;
+	return 0;
+}
+
 int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 {
 	extern struct vm *fuzz_vm;
@@ -93,7 +117,7 @@ int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 
 	(void)fd, (void)arg;
 	if (req != KVM_RUN)
-		abort();
+		return kvm_ioctl_step(req, arg);
 	if (next_rec >= n_recs) {
 		run->exit_reason = KVM_EXIT_HLT;
 		return 0;
@@ -149,6 +173,12 @@ int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 		snprintf(err, KVM_ERR_MAX, "%s: %s", name, strerror(EFAULT));
 		errno = EFAULT;
 		return -1;
+	case 15:
+		run->exit_reason = KVM_EXIT_DEBUG;
+		run->debug.arch.exception = r.type;
+		run->debug.arch.dr6 = r.val;
+		run->debug.arch.pc = r.arg;
+		return 0;
 	default:
 		run->exit_reason = 1000u + r.kind;
 		return 0;

@@ -54,15 +54,43 @@ int vm_migrate(struct vm *v, enum migrate_order order, struct migrate_info *info
 	return 0;
 }
 
+/*
+ * migrate-after-vmrun (vmm/step_singlestep.c): the nested state KVM reports
+ * (format, flags; a STEP_DEBUG exit sets the flags to its val0) and the
+ * KVM_SET_GUEST_DEBUG calls with single-step on.
+ */
+#define STEP_DEBUG 0xfffe                      /* script type: a single-step KVM_EXIT_DEBUG */
+static uint16_t nested_format, nested_flags, nested_flags_start;
+static unsigned int guest_debug_on;
+
+static int kvm_ioctl_other(unsigned long req, void *arg)
+{
+	if (req == KVM_CHECK_EXTENSION)
+		return 128 + 8192;
+	if (req == KVM_GET_NESTED_STATE) {
+		struct kvm_nested_state *n = arg;
+		cr_assert_geq(n->size, 128 + 8192);
+		n->format = nested_format;
+		n->flags = nested_flags;
+		n->size = 128;
+		return 0;
+	}
+	cr_assert_eq(req, KVM_SET_GUEST_DEBUG);
+	guest_debug_on += !!(((struct kvm_guest_debug *)arg)->control & KVM_GUESTDBG_SINGLESTEP);
+	return 0;
+}
+
 int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 {
 	struct kvm_run *r = vm.run;
 	(void)fd, (void)arg, (void)name, (void)err;
 
-	if (next_step && script[next_step - 1].type == NVM_MSG_STEP)
+	if (req != KVM_RUN)
+		return kvm_ioctl_other(req, arg);
+	if (next_step && (script[next_step - 1].type == NVM_MSG_STEP ||
+			  script[next_step - 1].type == STEP_DEBUG))
 		memcpy(last_vals, vm.mem + MSG_GPA + offsetof(struct nvm_msg, val), sizeof(last_vals));
 
-	cr_assert_eq(req, KVM_RUN);
 	if (next_step >= n_steps) {
 		r->exit_reason = KVM_EXIT_HLT;
 		return 0;
@@ -70,6 +98,13 @@ int kvm_ioctl(int fd, unsigned long req, void *arg, const char *name, char *err)
 	const struct step *s = &script[next_step++];
 	if (s->type == 0) {                    /* type 0: the guest triple-faults */
 		r->exit_reason = KVM_EXIT_SHUTDOWN;
+		return 0;
+	}
+	if (s->type == STEP_DEBUG) {
+		nested_flags = (uint16_t)s->val0;
+		r->exit_reason = KVM_EXIT_DEBUG;
+		r->debug.arch.exception = 1;
+		r->debug.arch.dr6 = 0xffff4ff0;
 		return 0;
 	}
 	size_t slen = s->str0 ? strlen(s->str0) : 0;
@@ -101,6 +136,8 @@ static void run_script(const struct step *s, unsigned int n)
 {
 	script = s, n_steps = n, next_step = 0;
 	migrate_calls = 0;
+	nested_flags = nested_flags_start;
+	guest_debug_on = 0;
 	memset(&g, 0, sizeof(g));
 	memset(&vm, 0, sizeof(vm));
 	vm.mem_size = RAM;
@@ -325,5 +362,75 @@ Test(step, failed_migration_names_the_ioctl)
 	cr_expect_eq(g.v.end, RUN_KVM_ERROR, "%s", g.v.end_reason);
 	cr_expect(strstr(g.v.end_reason, "host step migrate (save/restore 1) in l1.boot failed: "
 			 "KVM_SET_NESTED_STATE: Invalid argument"), "%s", g.v.end_reason);
+	verdict_free(&g.v);
+}
+
+/* migrate-after-vmrun: armed in L1, performed at the single step that finds guest mode. */
+Test(step, migrate_after_vmrun_at_guest_mode)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+		{ STEP_DEBUG, 0, 0, NULL },
+		{ STEP_DEBUG, 0, KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_RUN_PENDING, NULL },
+	};
+
+	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
+	run_script(s, 4);
+	cr_expect_eq(g.v.end, RUN_HALTED_EARLY, "end %d: %s", g.v.end, g.v.end_reason);
+	cr_expect_eq(migrate_calls, 2, "two save/restores in the window, %u made", migrate_calls);
+	cr_expect_eq(guest_debug_on, 2, "single-step on for the two KVM_RUNs, %u", guest_debug_on);
+	/* The second reply, in the same message (vm_migrate's stand-in says 0x101 both times). */
+	cr_expect_eq(last_vals[NVM_STEP_SEQ], 2);
+	cr_expect_eq(last_vals[NVM_STEP_FLAGS], 0x101 | 0x101ull << NVM_STEP_FLAGS_SECOND_SHIFT);
+	cr_expect_eq(last_vals[NVM_STEP_PA], 0x5000);
+	verdict_free(&g.v);
+}
+
+Test(step, migrate_after_vmrun_out_of_place_is_refused)
+{
+	static const struct step twice[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+	};
+	static const struct step ended[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+		{ STEP_DEBUG, 0, 0, NULL },
+		{ NVM_MSG_STAGE_END, NVM_STAGE_L1_BOOT, NVM_PASS, NULL },
+	};
+	static const struct step one[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+	};
+
+	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
+	expect_refused(twice, 3, "one migrate-after-vmrun at a time");
+	expect_refused(ended, 4, "l1.boot passed after 1 single steps of L1 without a VMRUN entering");
+	nested_format = KVM_STATE_NESTED_FORMAT_VMX;
+	expect_refused(one, 2, "is SVM only");
+	/* Asked in guest mode (from L2): the stand-in reports GUEST_MODE from the start. */
+	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
+	nested_flags_start = KVM_STATE_NESTED_GUEST_MODE;
+	expect_refused(one, 2, "asked with the vCPU in guest mode");
+	nested_flags_start = 0;
+}
+
+/* A test that fails while armed keeps its own verdict: the step is dropped, the run goes on. */
+Test(step, migrate_after_vmrun_dropped_when_the_test_fails)
+{
+	static const struct step s[] = {
+		{ NVM_MSG_STAGE_BEGIN, NVM_STAGE_L1_BOOT, 0, NULL },
+		{ NVM_MSG_STEP, NVM_STAGE_L1_BOOT, 0, "migrate-after-vmrun" },
+		{ NVM_MSG_STAGE_END, NVM_STAGE_L1_BOOT, NVM_FAIL, NULL },
+		{ NVM_MSG_DONE, 0, 0, NULL },
+	};
+
+	nested_format = KVM_STATE_NESTED_FORMAT_SVM;
+	run_script(s, 4);
+	cr_expect_eq(g.v.end, RUN_DONE, "end %d: %s", g.v.end, g.v.end_reason);
+	cr_expect_eq(g.v.stage[NVM_STAGE_L1_BOOT].status, NVM_FAIL);
+	cr_expect_eq(migrate_calls, 0);
 	verdict_free(&g.v);
 }

@@ -189,7 +189,12 @@
 	  NVM_REQ_NONE, "L2 runs 32-bit code in protected mode with paging off; the HLT exit saves its 32-bit state") \
 	X(L2_MODE_VMX_PROTECTED32, "l2.mode.vmx.protected32", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
 	  NVM_REQ(UNRESTRICTED) | NVM_REQ(NESTED_PAGING),                                           \
-	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state")
+	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state") \
+	/* save/restore right after the entry (issue 11) */                                        \
+	X(L2_MIGRATE_AFTER_ENTRY, "l2.migrate.after-entry", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,    \
+	  NVM_REQ(NESTED_STATE),                                                                    \
+	  "save/restore at L2's first instruction (its OUT) and, on SVM, between VMRUN and L2 "   \
+	  "(RUN_PENDING): L2 starts with L1's GPRs, RSP, RFLAGS; L1 gets its exits")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

@@ -68,6 +68,14 @@ enum nvm_step_val {
 	NVM_STEP_L1_CR3,        /* out: from the blob: L1's CR3 (vmcb01 save / vmcs12 HOST_CR3) */
 	NVM_STEP_VMXON_PA,      /* out: hdr.vmx.vmxon_pa (VMX), 0 (SVM)                     */
 };
+/*
+ * "migrate-after-vmrun" (SVM, vmm/step_singlestep.c) answers twice in the
+ * same message: when asked (SEQ, the flags and size as they are then), and
+ * when L1's next VMRUN has entered guest mode: a second SEQ and the reply of
+ * a "migrate" there, with NVM_STEP_FLAGS bits 31:16 the flags of a second
+ * save made in the new VM before it ran.
+ */
+#define NVM_STEP_FLAGS_SECOND_SHIFT 16
 
 enum nvm_status { NVM_PASS = 0, NVM_FAIL = 1, NVM_SKIP = 2, NVM_STATUS_MAX };
 
