@@ -189,7 +189,12 @@
 	  NVM_REQ_NONE, "L2 runs 32-bit code in protected mode with paging off; the HLT exit saves its 32-bit state") \
 	X(L2_MODE_VMX_PROTECTED32, "l2.mode.vmx.protected32", "l2", NVM_INTEL, NVM_STAGE_L1_ENABLE, \
 	  NVM_REQ(UNRESTRICTED) | NVM_REQ(NESTED_PAGING),                                           \
-	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state")
+	  "L2 runs 32-bit code in protected mode with paging off (unrestricted guest); the HLT exit saves its 32-bit state") \
+	/* save/restore of vCPU events (issue 11): KVM_SET_VCPU_EVENTS in L2, then migrate */       \
+	X(L2_MIGRATE_EVENTS, "l2.migrate.events", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,              \
+	  NVM_REQ(NESTED_STATE),                                                                    \
+	  "pending #PF (payload), NMI and shadow set in L2, saved/restored: read back the same; "   \
+	  "L1 gets the #PF exit first, then the NMI as the vendor's architecture says")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,
