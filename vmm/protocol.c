@@ -44,6 +44,7 @@ const char *const step_action_name[STEP_ACTION_COUNT] = {
 	[STEP_MIGRATE_NESTED_LAST] = "migrate-nested-last",
 	[STEP_MIGRATE_NESTED_BEFORE_MSRS] = "migrate-nested-before-msrs",
 	[STEP_MIGRATE_EVENTS] = "migrate-events",
+	[STEP_MIGRATE_EVENTS_INJECTED] = "migrate-events-injected",
 };
 
 int protocol_step(uint32_t test, const char *action, int open_stage, bool done,

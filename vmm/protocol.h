@@ -37,6 +37,7 @@ int protocol_check(uint16_t type, int stage, int need, enum nvm_status status,
 enum step_action {
 	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS,
 	STEP_MIGRATE_EVENTS,     /* l2.migrate.events: set event state, then migrate (step_events.h) */
+	STEP_MIGRATE_EVENTS_INJECTED,   /* the same with an interrupt in delivery */
 	STEP_ACTION_COUNT
 };
 extern const char *const step_action_name[STEP_ACTION_COUNT];

@@ -199,8 +199,8 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	t0 = now();
 	uint64_t reply[NVM_MSG_VALS] = { 0 };
 	/* The migrate actions are the restore orders, in the same sequence (protocol.h). */
-	if (action == STEP_MIGRATE_EVENTS)
-		rc = step_events(c->vm, reply, &mi, err);
+	if (action == STEP_MIGRATE_EVENTS || action == STEP_MIGRATE_EVENTS_INJECTED)
+		rc = step_events(c->vm, action == STEP_MIGRATE_EVENTS_INJECTED, reply, &mi, err);
 	else
 		rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
 	signal_run = c->vm->run;
@@ -216,7 +216,7 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 		trace_migrate(c, action, &mi, (now() - t0) * 1e3);
 
 	reply[NVM_STEP_SEQ] = c->steps;
-	if (action != STEP_MIGRATE_EVENTS) {
+	if (action != STEP_MIGRATE_EVENTS && action != STEP_MIGRATE_EVENTS_INJECTED) {
 		reply[NVM_STEP_FLAGS] = mi.flags, reply[NVM_STEP_SIZE] = mi.size;
 		reply[NVM_STEP_PA] = mi.pa, reply[NVM_STEP_NCR3] = mi.ncr3;
 		reply[NVM_STEP_L1_CR3] = mi.l1_cr3, reply[NVM_STEP_VMXON_PA] = mi.vmxon_pa;

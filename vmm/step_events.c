@@ -10,9 +10,12 @@
  * a *pending* exception, a pending NMI and the shadow are what L1's
  * intercepts act on (KVM turns them into nested exits: x86.c KVM_RUN
  * "exception_from_userspace", svm_check_nested_events, vmx_check_nested_events),
- * so the step sets those three at once. Not set: an injected exception or
- * interrupt (in delivery: not subject to L1's intercepts, and with the
- * shadow set an interrupt in delivery is a state no CPU reaches), SMI/SMM
+ * so the step sets those three at once. The "-injected" variant sets an
+ * external interrupt in delivery with the #PF instead (a fault while
+ * delivering it: the nested exit must carry the interrupt in EXITINTINFO /
+ * IDT-vectoring information); apart, because with the shadow set an
+ * interrupt in delivery is a state no CPU reaches. Not set: an injected
+ * exception (one exception slot: the pending #PF has it), SMI/SMM
  * (nestvmm's L1 has no SMM), a triple fault (needs KVM_CAP_X86_TRIPLE_FAULT_EVENT
  * and ends L2), NMI masked (L2 has no NMI handler running).
  */
@@ -46,6 +49,19 @@ uint32_t step_events_plan(struct kvm_vcpu_events *ev, bool payload)
 		set |= NVM_EV_SET_EXCEPTION;
 	}
 	return set;
+}
+
+uint32_t step_events_plan_injected(struct kvm_vcpu_events *ev, bool payload)
+{
+	uint32_t set = step_events_plan(ev, payload) & ~(NVM_EV_SET_NMI | NVM_EV_SET_SHADOW);
+
+	/* An external interrupt in delivery, and (the #PF) a fault that delivery met. */
+	ev->nmi.pending = 0;
+	ev->interrupt.shadow = 0;
+	ev->interrupt.injected = 1;
+	ev->interrupt.nr = STEP_EV_IRQ;
+	ev->interrupt.soft = 0;
+	return set | NVM_EV_SET_INTERRUPT;
 }
 
 void step_events_expect(const struct kvm_vcpu_events *set, bool svm, struct kvm_vcpu_events *want)
@@ -127,7 +143,8 @@ static bool host_is_amd(void)
 	return b == 0x68747541u;      /* "Auth" enticAMD */
 }
 
-int step_events(struct vm *vm, uint64_t reply[NVM_MSG_VALS], struct migrate_info *mi, char *err)
+int step_events(struct vm *vm, bool injected, uint64_t reply[NVM_MSG_VALS], struct migrate_info *mi,
+		char *err)
 {
 	struct kvm_vcpu_events base, set, want, got, after;
 	struct kvm_enable_cap cap = { .cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = { 1 } };
@@ -144,7 +161,7 @@ int step_events(struct vm *vm, uint64_t reply[NVM_MSG_VALS], struct migrate_info
 	if (KVM_IOCTL(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &base, err) < 0)
 		return -1;
 	set = base;
-	what = step_events_plan(&set, payload);
+	what = injected ? step_events_plan_injected(&set, payload) : step_events_plan(&set, payload);
 	if (KVM_IOCTL(vm->vcpu_fd, KVM_SET_VCPU_EVENTS, &set, err) < 0 ||
 	    KVM_IOCTL(vm->vcpu_fd, KVM_GET_VCPU_EVENTS, &got, err) < 0)
 		return -1;
@@ -156,8 +173,9 @@ int step_events(struct vm *vm, uint64_t reply[NVM_MSG_VALS], struct migrate_info
 		return -1;
 	reply[NVM_STEP_EV_DIFF_RESTORE] = step_events_diff(&got, &after);
 	reply[NVM_STEP_EV_SET] = what;
-	reply[NVM_STEP_EV_EXC] = what & NVM_EV_SET_EXCEPTION ? STEP_EV_VECTOR | 1u << 8 |
-				 (uint64_t)STEP_EV_ERROR_CODE << 32 : 0;
+	reply[NVM_STEP_EV_EXC] = (what & NVM_EV_SET_EXCEPTION ? STEP_EV_VECTOR | 1u << 8 |
+				  (uint64_t)STEP_EV_ERROR_CODE << 32 : 0) |
+				 (what & NVM_EV_SET_INTERRUPT ? STEP_EV_IRQ << 16 : 0);
 	reply[NVM_STEP_EV_PAYLOAD] = what & NVM_EV_SET_EXCEPTION ? STEP_EV_PAYLOAD : 0;
 	reply[NVM_STEP_EV_NESTED_FLAGS] = mi->flags;
 	if (reply[NVM_STEP_EV_DIFF_SET] | reply[NVM_STEP_EV_DIFF_RESTORE]) {

@@ -19,6 +19,7 @@
 #define STEP_EV_VECTOR     14u                    /* #PF */
 #define STEP_EV_ERROR_CODE 0x2u                   /* W: a write to a not-present page */
 #define STEP_EV_PAYLOAD    0x00007eadbeef1000ull  /* the faulting address: CR2 / EXITINFO2 / qualification */
+#define STEP_EV_IRQ        0x41u                  /* "migrate-events-injected": the interrupt in delivery */
 
 /*
  * Pure: from the events KVM_GET_VCPU_EVENTS returned, the events to set:
@@ -27,6 +28,12 @@
  * payload. Returns NVM_EV_SET_* bits.
  */
 uint32_t step_events_plan(struct kvm_vcpu_events *ev, bool payload);
+/*
+ * Pure: the "migrate-events-injected" variant: interrupt.injected (vector
+ * STEP_EV_IRQ, not soft) and, with payload, the same pending #PF; no NMI,
+ * shadow 0. Returns NVM_EV_SET_* bits.
+ */
+uint32_t step_events_plan_injected(struct kvm_vcpu_events *ev, bool payload);
 /*
  * Pure: what KVM_GET_VCPU_EVENTS must read back after `set`: the same,
  * SIPI flag aside; on SVM the shadow as KVM reports its one bit
@@ -42,9 +49,11 @@ const char *step_events_describe(uint32_t mask, const struct kvm_vcpu_events *a,
 /*
  * The step on the vCPU at an exit that reached the VMM (guest mode):
  * complete the exit, set the events, read them back, migrate (vm_migrate,
- * QEMU's order) and read them back in the new VM. Fills reply[2..7]
+ * QEMU's order) and read them back in the new VM; injected: the
+ * "migrate-events-injected" plan. Fills reply[2..7]
  * (enum nvm_step_events_val) and *mi. 0, or -1 with err naming the ioctl.
  */
-int step_events(struct vm *vm, uint64_t reply[NVM_MSG_VALS], struct migrate_info *mi, char *err);
+int step_events(struct vm *vm, bool injected, uint64_t reply[NVM_MSG_VALS], struct migrate_info *mi,
+		char *err);
 
 #endif

@@ -38,26 +38,40 @@
  *      stays pending (KVM: svm_check_nested_events leaves nmi_pending), so
  *      L1's STGI then takes it through L1's IDT, right after the STGI.
  *   L2's own NMI handler must never run.
+ * Phase 2, a second L2 and host step "migrate-events-injected": the VMM sets
+ * an external interrupt in delivery (interrupt.injected, vector 0x41) and
+ * the same pending #PF, i.e. a fault met while delivering the interrupt
+ * (KVM: the interrupt is "injected", the exception "pending"), migrates,
+ * reads back. L1 must get the #PF exit with the interrupt in EXITINTINFO
+ * (APM 15.7.2) / IDT-vectoring information (SDM 28.2.4), type external
+ * interrupt, no error code; it reinjects it (EVENTINJ / VM-entry
+ * interruption information) and L2's handler runs once, at the OUT's
+ * successor. Apart from phase 1 because an interrupt in delivery under an
+ * interrupt shadow is no state a CPU reaches.
  *
- * Not covered, and why: an injected (in-delivery) exception or interrupt
- * set by userspace (no deterministic way here to stop the vCPU with one
- * in flight, and with the shadow set an interrupt in delivery is no state
- * a CPU reaches); NMI masked (L2 runs no NMI handler); SMI/SMM (nestvmm's L1
+ * Not covered, and why: an injected exception (KVM carries one exception:
+ * the pending #PF holds the slot) and an injected NMI (nmi.injected: the
+ * same as the interrupt, one event in delivery at a time; not added for
+ * time); NMI masked (L2 runs no NMI handler); SMI/SMM (nestvmm's L1
  * has no SMM); a pending triple fault (KVM_CAP_X86_TRIPLE_FAULT_EVENT,
  * not enabled by the VMM). KVM without KVM_CAP_EXCEPTION_PAYLOAD: no
  * pending exception can be set, the test fails naming it.
  */
 #include "test.h"
 #include "step.h"
+#include "l2_irq.h"
 #include "nestvmm/svm.h"
 
 #define CR2_MARK ((u64)0x00005a5a5a5a5000ull)  /* L2's CR2 before the step */
 #define NONCE    0x6576656e7473ull        /* "events" */
+#define IRQ_VECTOR 0x41                    /* the VMM's STEP_EV_IRQ */
 
 struct events_l2 {
 	u64 cr2_after;             /* L2's CR2 when it ran again */
 	u32 nmis;                  /* L2's NMI handler ran (must not) */
 	u64 nmi_rip;
+	u32 irqs;                  /* phase 2: L2's handler of the interrupt in delivery ran */
+	u64 irq_rip;
 };
 
 /* The OUT at a known place: its successor is where every exit must report L2. */
@@ -107,6 +121,27 @@ static void l2_code(u64 arg)
 	t->cr2_after = cr2;
 }
 
+static void l2_irq(struct exc_frame *f)
+{
+	l2_state->irqs++;
+	l2_state->irq_rip = f->rip;
+}
+
+/* Phase 2: the same OUT, the "-injected" step: an interrupt in delivery meets the #PF. */
+static void l2_code_injected(u64 arg)
+{
+	struct events_l2 *t = (struct events_l2 *)(uintptr_t)arg;
+	u64 cr2;
+
+	l2_state = t;
+	l2_irq_idt_load();
+	l2_irq_set_handler(IRQ_VECTOR, l2_irq);
+	__asm__ volatile("mov %0, %%cr2" :: "r"(CR2_MARK));
+	events_out(host_step_prepare(NVM_STAGE_L2_MIGRATE_EVENTS, "migrate-events-injected", ~NONCE));
+	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
+	t->cr2_after = cr2;
+}
+
 /* The fields named by a NVM_EV_F_* mask, for a failure. */
 static const char *ev_fields(u64 mask, char *buf, size_t len)
 {
@@ -129,10 +164,13 @@ static const char *ev_fields(u64 mask, char *buf, size_t len)
 }
 
 /* The VMM's reply: sequence, what it set, and no field read back otherwise. */
-static enum nvm_status check_reply(const struct host_step_reply *rep, struct stage_result *r)
+static enum nvm_status check_reply(const struct host_step_reply *rep, bool injected,
+				  struct stage_result *r)
 {
 	const u64 *v = rep->val;
-	u64 want_exc = 14 | 1u << 8 | 2ull << 32;
+	u64 want_exc = 14 | 1u << 8 | 2ull << 32 | (injected ? (u64)IRQ_VECTOR << 16 : 0);
+	u64 want_set = injected ? NVM_EV_SET_INTERRUPT | NVM_EV_SET_EXCEPTION :
+		       NVM_EV_SET_NMI | NVM_EV_SET_SHADOW | NVM_EV_SET_EXCEPTION;
 	char buf[200];
 
 	if (v[NVM_STEP_SEQ] != rep->expect_seq)
@@ -144,10 +182,9 @@ static enum nvm_status check_reply(const struct host_step_reply *rep, struct sta
 	if (!(v[NVM_STEP_EV_SET] & NVM_EV_SET_EXCEPTION))
 		return stage_fail(r, "the VMM set no pending exception: this KVM does not offer "
 				  "KVM_CAP_EXCEPTION_PAYLOAD (set 0x%lx)", v[NVM_STEP_EV_SET]);
-	if (v[NVM_STEP_EV_SET] != (NVM_EV_SET_NMI | NVM_EV_SET_SHADOW | NVM_EV_SET_EXCEPTION) ||
-	    v[NVM_STEP_EV_EXC] != want_exc)
-		return stage_fail(r, "the VMM set 0x%lx, exception 0x%lx; expected NMI, shadow and "
-				  "exception 0x%lx", v[NVM_STEP_EV_SET], v[NVM_STEP_EV_EXC], want_exc);
+	if (v[NVM_STEP_EV_SET] != want_set || v[NVM_STEP_EV_EXC] != want_exc)
+		return stage_fail(r, "the VMM set 0x%lx, exception 0x%lx; expected 0x%lx, 0x%lx",
+				  v[NVM_STEP_EV_SET], v[NVM_STEP_EV_EXC], want_set, want_exc);
 	if (!(v[NVM_STEP_EV_NESTED_FLAGS] & 1))
 		return stage_fail(r, "saved with KVM_GET_NESTED_STATE flags 0x%lx: not in guest mode",
 				  v[NVM_STEP_EV_NESTED_FLAGS]);
@@ -164,11 +201,11 @@ static enum nvm_status check_reply(const struct host_step_reply *rep, struct sta
 
 /* Exit 1: the pending #PF, intercepted, with its payload and L2's state as it was. */
 static enum nvm_status check_pf_exit(struct l2_vcpu *vcpu, const struct l2_exit *x, bool svm,
-				     struct stage_result *r)
+				     bool injected, struct stage_result *r)
 {
 	struct l2_state s;
 	u64 addr = svm ? x->info2 : x->info1;
-	u32 shadow = svm ? L2_SHADOW_STI : L2_SHADOW_MOV_SS;
+	u32 shadow = injected ? 0 : svm ? L2_SHADOW_STI : L2_SHADOW_MOV_SS;
 
 	if (x->kind != L2_EXIT_EXCEPTION || x->vector != 14)
 		return nested_unexpected(vcpu, x, "the pending #PF as an exception exit (vector 14), "
@@ -182,7 +219,14 @@ static enum nvm_status check_pf_exit(struct l2_vcpu *vcpu, const struct l2_exit 
 	if (x->rip != (u64)(uintptr_t)events_out_next)
 		return stage_fail(r, "#PF exit: L2's RIP 0x%lx, expected 0x%lx (the OUT's successor)",
 				  x->rip, (u64)(uintptr_t)events_out_next);
-	if (x->event.valid)
+	/* Phase 2: the interrupt whose delivery met the #PF (APM 15.7.2; SDM 28.2.4). */
+	if (injected && (!x->event.valid || x->event.vector != IRQ_VECTOR ||
+			 x->event.type != L2_EVENT_EXTINT || x->event.has_error_code))
+		return stage_fail(r, "#PF exit: %s 0x%lx (valid %u, vector 0x%x, type %u), expected "
+				  "external interrupt 0x%x in delivery, no error code",
+				  svm ? "EXITINTINFO" : "IDT-vectoring information", x->event.raw,
+				  x->event.valid, x->event.vector, x->event.type, IRQ_VECTOR);
+	if (!injected && x->event.valid)
 		return stage_fail(r, "#PF exit: %s 0x%lx valid, expected no event in delivery",
 				  svm ? "EXITINTINFO" : "IDT-vectoring information", x->event.raw);
 	nested->state_get(vcpu, &s);
@@ -190,12 +234,46 @@ static enum nvm_status check_pf_exit(struct l2_vcpu *vcpu, const struct l2_exit 
 		return stage_fail(r, "#PF exit: L2's CR2 0x%lx, expected 0x%lx as L2 wrote it (an "
 				  "intercepted #PF does not write CR2)", s.cr2, CR2_MARK);
 	if (s.shadow != shadow)
-		return stage_fail(r, "#PF exit: %s 0x%x, expected 0x%x (the MOV SS shadow set)",
+		return stage_fail(r, "#PF exit: %s 0x%x, expected 0x%x (%s)", 
 				  svm ? "INTERRUPT_SHADOW" : "interruptibility (bit 0 STI, 1 MOV SS)",
-				  s.shadow, shadow);
+				  s.shadow, shadow, injected ? "none set" : "the MOV SS shadow set");
 	/* The shadow's one instruction is L2's next, which L1 resumes: L1 leaves none. */
 	s.shadow = 0;
 	nested->state_set(vcpu, &s, L2_ST_SHADOW);
+	return NVM_PASS;
+}
+
+/*
+ * Phase 2: an external interrupt in delivery (interrupt.injected) and the
+ * pending #PF, set in L2 and carried through a save/restore: the #PF exit
+ * names the interrupt in EXITINTINFO / IDT-vectoring information, L1
+ * delivers it again (APM 15.7.2, SDM 28.2.4 / 27.6.1.1: the VMM must
+ * reinject) and L2's handler runs once, at the OUT's successor.
+ */
+static enum nvm_status events_injected(bool svm, struct stage_result *r)
+{
+	struct l2_vcpu vcpu;
+	struct events_l2 *t = page_alloc(1);
+	struct l2_cfg cfg = { .entry = l2_code_injected, .arg = gpa_of(t), .io_passthrough = true,
+			      .intercept_exceptions = 1u << 14 };
+	struct host_step_reply rep;
+	struct l2_exit x;
+
+	if (nested->vcpu_reset(&vcpu, &cfg, r) != NVM_PASS || nested_enter(&vcpu, &x, r) != NVM_PASS)
+		return NVM_FAIL;
+	host_step_reply(&rep);
+	if (check_reply(&rep, true, r) != NVM_PASS || check_pf_exit(&vcpu, &x, svm, true, r) != NVM_PASS)
+		return NVM_FAIL;
+	nested->reinject(&vcpu, &x);
+	if (nested_run_to_done(&vcpu, r) != NVM_PASS)
+		return NVM_FAIL;
+	if (t->irqs != 1 || t->irq_rip != (u64)(uintptr_t)events_out_next)
+		return stage_fail(r, "phase 2: L2's handler of interrupt 0x%x ran %u times (last at "
+				  "0x%lx), expected once at 0x%lx after L1 reinjected it", IRQ_VECTOR,
+				  t->irqs, t->irq_rip, (u64)(uintptr_t)events_out_next);
+	if (t->cr2_after != CR2_MARK)
+		return stage_fail(r, "phase 2: L2's CR2 when it ran again 0x%lx, expected 0x%lx",
+				  t->cr2_after, CR2_MARK);
 	return NVM_PASS;
 }
 
@@ -234,7 +312,7 @@ NVM_TEST(L2_MIGRATE_EVENTS)
 	if (st != NVM_PASS)
 		goto out;
 	host_step_reply(&rep);
-	if ((st = check_reply(&rep, r)) != NVM_PASS || (st = check_pf_exit(&vcpu, &x, svm, r)) != NVM_PASS)
+	if ((st = check_reply(&rep, false, r)) != NVM_PASS || (st = check_pf_exit(&vcpu, &x, svm, false, r)) != NVM_PASS)
 		goto out;
 	if (!svm) {
 		/* VMX: the NMI went to L1 as soon as the exit left it in VMX root operation. */
@@ -282,11 +360,18 @@ NVM_TEST(L2_MIGRATE_EVENTS)
 				CR2_MARK);
 		goto out;
 	}
-	st = stage_pass(r, "#PF+NMI+shadow set in L2 read back after save/restore; #PF exit "
-			"first (payload in %s, CR2 kept, shadow saved), then the NMI %s",
-			svm ? "EXITINFO2" : "the qualification",
-			svm ? "as VMEXIT_NMI at the next VMRUN and in L1 after its STGI" :
-			"delivered to L1 at HOST_RIP");
+	if ((st = events_injected(svm, r)) != NVM_PASS)
+		goto out;
+	if (l1_nmi.count != 1) {
+		st = stage_fail(r, "phase 2 (no NMI set): L1 took %u NMIs in all, expected the one of "
+				"phase 1", l1_nmi.count);
+		goto out;
+	}
+	st = stage_pass(r, "#PF+NMI+shadow set in L2, saved/restored: #PF exit first (payload in "
+			"%s, CR2 kept, shadow), then NMI %s; IRQ in delivery + #PF: in exit info, "
+			"reinjected once",
+			svm ? "EXITINFO2" : "qualification",
+			svm ? "as VMEXIT_NMI, then in L1 after STGI" : "in L1 at HOST_RIP");
 out:
 	/* SVM: an NMI still held by GIF=0 after a failure is taken here, not at test_end's STGI. */
 	if (svm)

@@ -39,6 +39,19 @@ Test(step_events, plan_without_the_payload_cap_sets_no_exception)
 	cr_assert(!e.exception.pending && !e.exception.injected);
 }
 
+Test(step_events, plan_injected_sets_an_interrupt_in_delivery_and_the_pf_only)
+{
+	struct kvm_vcpu_events e;
+
+	memset(&e, 0, sizeof(e));
+	cr_assert_eq(step_events_plan_injected(&e, true), NVM_EV_SET_INTERRUPT | NVM_EV_SET_EXCEPTION);
+	cr_assert(e.interrupt.injected && !e.interrupt.soft);
+	cr_assert_eq(e.interrupt.nr, STEP_EV_IRQ);
+	cr_assert_eq(e.interrupt.shadow, 0);
+	cr_assert_eq(e.nmi.pending, 0);
+	cr_assert(e.exception.pending && e.exception_has_payload);
+}
+
 Test(step_events, expect_reports_the_svm_shadow_as_both_kinds)
 {
 	struct kvm_vcpu_events e, w;
@@ -82,5 +95,5 @@ Test(step_events, protocol_knows_the_action_and_lists_it_for_unknown_ones)
 	cr_assert_eq(protocol_step(NVM_STAGE_L1_BOOT, "migrate-event", NVM_STAGE_L1_BOOT, false, &a,
 				   why, sizeof(why)), -1);
 	cr_assert(strstr(why, "(migrate, migrate-nested-last, migrate-nested-before-msrs, "
-			 "migrate-events); l1.boot asked for unknown action \"migrate-event\""), "%s", why);
+			 "migrate-events, migrate-events-injected); l1.boot asked for unknown action \"migrate-event\""), "%s", why);
 }

@@ -79,7 +79,8 @@ enum nvm_step_val {
  */
 enum nvm_step_events_val {
 	NVM_STEP_EV_SET = 2,      /* out: NVM_EV_SET_* bits: what the VMM set                   */
-	NVM_STEP_EV_EXC,          /* out: vector | has_error_code << 8 | error_code << 32 set   */
+	NVM_STEP_EV_EXC,          /* out: vector | has_error_code << 8 | interrupt nr << 16 |
+				   * error_code << 32 set                                     */
 	NVM_STEP_EV_PAYLOAD,      /* out: the exception's payload set (#PF: the faulting address) */
 	NVM_STEP_EV_DIFF_SET,     /* out: NVM_EV_F_* fields KVM_GET_VCPU_EVENTS read back other
 				   * than set (before the save)                                  */
@@ -90,6 +91,12 @@ enum nvm_step_events_val {
 #define NVM_EV_SET_NMI       (1u << 0)    /* nmi.pending = 1                                   */
 #define NVM_EV_SET_SHADOW    (1u << 1)    /* interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS      */
 #define NVM_EV_SET_EXCEPTION (1u << 2)    /* exception.pending with payload (the cap offered)  */
+/*
+ * Host step "migrate-events-injected": the same with an external interrupt
+ * in delivery (interrupt.injected, vector in NVM_STEP_EV_EXC bits 23:16)
+ * and the pending #PF, no NMI, no shadow: a fault while delivering it.
+ */
+#define NVM_EV_SET_INTERRUPT (1u << 3)    /* interrupt.injected (not soft)                     */
 /* The fields of struct kvm_vcpu_events compared, one bit each (NVM_EV_F_<id>), and their names. */
 #define NVM_EV_FIELDS(X)                                                                  \
 	X(EXC_INJECTED, "exception.injected") X(EXC_NR, "exception.nr")                      \
