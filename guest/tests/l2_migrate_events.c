@@ -136,6 +136,12 @@ static void l2_code_injected(u64 arg)
 	l2_state = t;
 	l2_irq_idt_load();
 	l2_irq_set_handler(IRQ_VECTOR, l2_irq);
+	/*
+	 * IF=1: an external interrupt is only delivered with IF set, and VMX
+	 * refuses to inject one with IF=0 (SDM 26.3.1.4). Nothing else
+	 * interrupts L2 (the VM has no interrupt controller).
+	 */
+	__asm__ volatile("sti; nop" ::: "memory");
 	__asm__ volatile("mov %0, %%cr2" :: "r"(CR2_MARK));
 	events_out(host_step_prepare(NVM_STAGE_L2_MIGRATE_EVENTS, "migrate-events-injected", ~NONCE));
 	__asm__ volatile("mov %%cr2, %0" : "=r"(cr2));
