@@ -121,6 +121,13 @@ static inline struct fault fault_from(u64 r10, u64 r11)
 	return f;
 }
 
+/*
+ * An NMI a test expects in L1 (l2.migrate.events): while armed, the IDT
+ * handler counts NMIs and keeps the last one's RIP instead of failing.
+ */
+struct l1_nmi { bool armed; u32 count; u64 rip; };
+extern volatile struct l1_nmi l1_nmi;
+
 struct fault rdmsr_safe(u32 msr, u64 *val);
 struct fault wrmsr_safe(u32 msr, u64 val);
 struct fault write_cr4_safe(u64 val);

@@ -334,6 +334,16 @@ static int state_restore(struct vm *vm, enum migrate_order order, struct vcpu_st
 
 	/* The NMI and SIPI fields are only taken when flagged valid. */
 	s->events.flags |= KVM_VCPUEVENT_VALID_NMI_PENDING | KVM_VCPUEVENT_VALID_SIPI_VECTOR;
+	/*
+	 * Events saved with KVM_CAP_EXCEPTION_PAYLOAD enabled (the old VM had
+	 * it: the flag says so) need it in the new VM too, as QEMU enables it
+	 * at creation: else KVM_SET_VCPU_EVENTS refuses the payload flag.
+	 */
+	if (s->events.flags & KVM_VCPUEVENT_VALID_PAYLOAD) {
+		struct kvm_enable_cap cap = { .cap = KVM_CAP_EXCEPTION_PAYLOAD, .args = { 1 } };
+		if (KVM_IOCTL(vm->vm_fd, KVM_ENABLE_CAP, &cap, err) < 0)
+			return -1;
+	}
 	if (vcpu_set_cpuid(vm, &s->cpuid, err) ||
 	    (!early && msrs_restore(vm, s, info, err)) ||
 	    (s->sregs2_ok ? KVM_IOCTL(fd, KVM_SET_SREGS2, &s->sregs2, err) < 0 :
@@ -360,32 +370,6 @@ static int state_restore(struct vm *vm, enum migrate_order order, struct vcpu_st
 	return 0;
 }
 
-/*
- * A port I/O exit is complete only at the next KVM_RUN (api.rst, "the
- * corresponding operations are complete ... only after userspace has
- * re-entered the kernel"): until then RIP still points at the OUT. Re-enter
- * with immediate_exit set, so KVM finishes it and returns EINTR at once.
- */
-static int vcpu_settle(struct vm *vm, char *err)
-{
-	int rc;
-
-	vm->run->immediate_exit = 1;
-	rc = ioctl(vm->vcpu_fd, KVM_RUN, 0);
-	vm->run->immediate_exit = 0;
-	if (rc == 0) {
-		snprintf(err, KVM_ERR_MAX, "KVM_RUN with immediate_exit ran the vCPU (exit reason %u) "
-			 "instead of returning EINTR", vm->run->exit_reason);
-		return -1;
-	}
-	if (errno != EINTR) {
-		snprintf(err, KVM_ERR_MAX, "KVM_RUN (immediate_exit, to complete the I/O): %s",
-			 strerror(errno));
-		return -1;
-	}
-	return 0;
-}
-
 static void state_free(struct vcpu_state *s)
 {
 	free(s->xsave);
@@ -403,7 +387,7 @@ int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *inf
 	memset(info, 0, sizeof(*info));
 	memset(&s, 0, sizeof(s));
 	vm_init(&fresh);
-	if (caps_check(vm, &caps, err) || vcpu_settle(vm, err) || state_save(vm, &caps, &s, info, err))
+	if (caps_check(vm, &caps, err) || vm_settle(vm, err) || state_save(vm, &caps, &s, info, err))
 		goto out;
 	info->sregs2 = caps.sregs2;
 	info->order = migrate_order_name[order];

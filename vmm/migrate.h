@@ -46,6 +46,14 @@ void migrate_decode(const struct kvm_nested_state *n, uint64_t rip, struct migra
  * `order`: where KVM_SET_NESTED_STATE goes among the restore ioctls (all
  * valid orders: CPUID first, sregs before the nested state).
  */
+/*
+ * Complete the exit in progress: KVM_RUN with immediate_exit (KVM finishes
+ * the port I/O and returns EINTR without entering the guest). 0, or -1
+ * with err. vm_migrate does it first; a step that changes the vCPU before
+ * migrating does it before its change.
+ */
+int vm_settle(struct vm *vm, char *err);
+
 enum migrate_order {
 	MIGRATE_ORDER_QEMU,               /* CPUID, MSRs, sregs, nested, regs, XSAVE, XCRs, DRs, events, MP */
 	MIGRATE_ORDER_NESTED_LAST,        /* CPUID, MSRs, sregs, regs, ..., MP, nested */

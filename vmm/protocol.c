@@ -44,6 +44,8 @@ const char *const step_action_name[STEP_ACTION_COUNT] = {
 	[STEP_MIGRATE_NESTED_LAST] = "migrate-nested-last",
 	[STEP_MIGRATE_NESTED_BEFORE_MSRS] = "migrate-nested-before-msrs",
 	[STEP_MIGRATE_AFTER_VMRUN] = "migrate-after-vmrun",
+	[STEP_MIGRATE_EVENTS] = "migrate-events",
+	[STEP_MIGRATE_EVENTS_INJECTED] = "migrate-events-injected",
 };
 
 int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
@@ -71,8 +73,13 @@ int protocol_step(uint32_t test, const char *action, int open_stage, bool done,
 			*out = (enum step_action)a;
 			return 0;
 		}
-	snprintf(why, len, "rule: a host step names an action the VMM knows (migrate, "
-		 "migrate-nested-last, migrate-nested-before-msrs, migrate-after-vmrun); %s asked "
-		 "for unknown action \"%.*s%s\"", name, alen, action, action[alen] ? "..." : "");
+	/* The known actions, from the table. */
+	char known[STEP_ACTION_COUNT * (NVM_STEP_ACTION_MAX + 2)];
+	size_t k = 0;
+	for (int a = 0; a < STEP_ACTION_COUNT; a++)
+		k += (size_t)snprintf(known + k, sizeof(known) - k, "%s%s", a ? ", " : "",
+				      step_action_name[a]);
+	snprintf(why, len, "rule: a host step names an action the VMM knows (%s); %s asked "
+		 "for unknown action \"%.*s%s\"", known, name, alen, action, action[alen] ? "..." : "");
 	return -1;
 }

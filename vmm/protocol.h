@@ -40,6 +40,8 @@ enum step_action {
 	STEP_MIGRATE, STEP_MIGRATE_NESTED_LAST, STEP_MIGRATE_NESTED_BEFORE_MSRS,
 	/* appended (issue 11, vmm/step_singlestep.c): single-step L1 to its VMRUN, migrate there */
 	STEP_MIGRATE_AFTER_VMRUN,
+	STEP_MIGRATE_EVENTS,     /* l2.migrate.events: set event state, then migrate (step_events.h) */
+	STEP_MIGRATE_EVENTS_INJECTED,   /* the same with an interrupt in delivery */
 	STEP_ACTION_COUNT
 };
 extern const char *const step_action_name[STEP_ACTION_COUNT];

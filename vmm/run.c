@@ -13,6 +13,7 @@
 
 #include "channel.h"
 #include "migrate.h"
+#include "step_events.h"
 #include "nestvmm/x86.h"
 #include "protocol.h"
 #include "run.h"
@@ -221,8 +222,12 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	/* The old kvm_run goes away: the signal handler must not touch it meanwhile. */
 	signal_run = NULL;
 	t0 = now();
-	/* The actions are the restore orders, in the same sequence (protocol.h). */
-	rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
+	uint64_t reply[NVM_MSG_VALS] = { 0 };
+	/* The migrate actions are the restore orders, in the same sequence (protocol.h). */
+	if (action == STEP_MIGRATE_EVENTS || action == STEP_MIGRATE_EVENTS_INJECTED)
+		rc = step_events(c->vm, action == STEP_MIGRATE_EVENTS_INJECTED, reply, &mi, err);
+	else
+		rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
 	signal_run = c->vm->run;
 	if (signal_caught)
 		c->vm->run->immediate_exit = 1;
@@ -235,11 +240,12 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	if (trace_on)
 		trace_migrate(c, action, &mi, (now() - t0) * 1e3);
 
-	uint64_t reply[NVM_MSG_VALS] = {
-		[NVM_STEP_SEQ] = c->steps, [NVM_STEP_FLAGS] = mi.flags, [NVM_STEP_SIZE] = mi.size,
-		[NVM_STEP_PA] = mi.pa, [NVM_STEP_NCR3] = mi.ncr3, [NVM_STEP_L1_CR3] = mi.l1_cr3,
-		[NVM_STEP_VMXON_PA] = mi.vmxon_pa,
-	};
+	reply[NVM_STEP_SEQ] = c->steps;
+	if (action != STEP_MIGRATE_EVENTS && action != STEP_MIGRATE_EVENTS_INJECTED) {
+		reply[NVM_STEP_FLAGS] = mi.flags, reply[NVM_STEP_SIZE] = mi.size;
+		reply[NVM_STEP_PA] = mi.pa, reply[NVM_STEP_NCR3] = mi.ncr3;
+		reply[NVM_STEP_L1_CR3] = mi.l1_cr3, reply[NVM_STEP_VMXON_PA] = mi.vmxon_pa;
+	}
 	/* chan_decode checked that the whole header lies in RAM. */
 	memcpy(c->vm->mem + c->msg_gpa + offsetof(struct nvm_msg, val[NVM_STEP_SEQ]),
 	       &reply[NVM_STEP_SEQ], (NVM_MSG_VALS - NVM_STEP_SEQ) * sizeof(reply[0]));

@@ -25,6 +25,8 @@
  * migrate-after-vmrun (vmm/step_singlestep.c) also asks KVM_CHECK_EXTENSION,
  * KVM_GET_NESTED_STATE (here: SVM, guest mode at every third call) and
  * KVM_SET_GUEST_DEBUG; any other request aborts.
+ * exercised at every message address the input picks; step_events (the
+ * "migrate-events" actions) likewise.
  */
 #include <errno.h>
 #include <stdlib.h>
@@ -32,6 +34,7 @@
 
 #include "kvm.h"
 #include "migrate.h"
+#include "step_events.h"
 #include "run.h"
 #include "format.h"
 #include "verdict.h"
@@ -64,6 +67,17 @@ int vm_migrate(struct vm *vm, enum migrate_order order, struct migrate_info *inf
 	info->flags = KVM_STATE_NESTED_GUEST_MODE | KVM_STATE_NESTED_GIF_SET;
 	info->size = 128 + 4096;
 	info->pa = info->ncr3 = info->l1_cr3 = info->vmxon_pa = UINT64_MAX;
+	return 0;
+}
+
+/* vmm/step_events.c stand-in ("migrate-events" steps): the same failures, made-up reply values. */
+int step_events(struct vm *vm, bool injected, uint64_t reply[NVM_MSG_VALS], struct migrate_info *mi,
+		char *err)
+{
+	if (vm_migrate(vm, MIGRATE_ORDER_QEMU, mi, err))
+		return -1;
+	for (int i = NVM_STEP_EV_SET; i < NVM_MSG_VALS; i++)
+		reply[i] = injected ? UINT64_MAX : 0x5555555555555555ull;
 	return 0;
 }
 

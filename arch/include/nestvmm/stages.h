@@ -194,7 +194,12 @@
 	X(L2_MIGRATE_AFTER_ENTRY, "l2.migrate.after-entry", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,    \
 	  NVM_REQ(NESTED_STATE),                                                                    \
 	  "save/restore at L2's first instruction (its OUT) and, on SVM, between VMRUN and L2 "   \
-	  "(RUN_PENDING): L2 starts with L1's GPRs, RSP, RFLAGS; L1 gets its exits")
+	  "(RUN_PENDING): L2 starts with L1's GPRs, RSP, RFLAGS; L1 gets its exits") \
+	/* save/restore of vCPU events (issue 11): KVM_SET_VCPU_EVENTS in L2, then migrate */       \
+	X(L2_MIGRATE_EVENTS, "l2.migrate.events", "l2", NVM_ANY, NVM_STAGE_L1_ENABLE,              \
+	  NVM_REQ(NESTED_STATE),                                                                    \
+	  "pending #PF (payload), NMI and shadow set in L2, saved/restored: read back the same; "   \
+	  "L1 gets the #PF exit first, then the NMI as the vendor's architecture says")
 
 enum nvm_stage {
 #define NVM_STAGE_ENUM(id, name, level, vendor, needs, requires, purpose) NVM_STAGE_##id,

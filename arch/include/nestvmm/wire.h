@@ -77,6 +77,53 @@ enum nvm_step_val {
  */
 #define NVM_STEP_FLAGS_SECOND_SHIFT 16
 
+/*
+ * Host step "migrate-events" (l2.migrate.events, vmm/step_events.c): in
+ * guest mode, the VMM completes the exit, sets a pending NMI, a MOV-SS
+ * interrupt shadow and (with KVM_CAP_EXCEPTION_PAYLOAD) a pending #PF with
+ * error code and payload by KVM_SET_VCPU_EVENTS, reads them back, saves
+ * and restores the vCPU into a fresh VM and reads them back there. Its
+ * reply replaces val[2..7] of the migrate reply:
+ */
+enum nvm_step_events_val {
+	NVM_STEP_EV_SET = 2,      /* out: NVM_EV_SET_* bits: what the VMM set                   */
+	NVM_STEP_EV_EXC,          /* out: vector | has_error_code << 8 | interrupt nr << 16 |
+				   * error_code << 32 set                                     */
+	NVM_STEP_EV_PAYLOAD,      /* out: the exception's payload set (#PF: the faulting address) */
+	NVM_STEP_EV_DIFF_SET,     /* out: NVM_EV_F_* fields KVM_GET_VCPU_EVENTS read back other
+				   * than set (before the save)                                  */
+	NVM_STEP_EV_DIFF_RESTORE, /* out: NVM_EV_F_* fields the fresh VM read back other than the
+				   * old one did                                                 */
+	NVM_STEP_EV_NESTED_FLAGS, /* out: kvm_nested_state.flags saved                          */
+};
+#define NVM_EV_SET_NMI       (1u << 0)    /* nmi.pending = 1                                   */
+#define NVM_EV_SET_SHADOW    (1u << 1)    /* interrupt.shadow = KVM_X86_SHADOW_INT_MOV_SS      */
+#define NVM_EV_SET_EXCEPTION (1u << 2)    /* exception.pending with payload (the cap offered)  */
+/*
+ * Host step "migrate-events-injected": the same with an external interrupt
+ * in delivery (interrupt.injected, vector in NVM_STEP_EV_EXC bits 23:16)
+ * and the pending #PF, no NMI, no shadow: a fault while delivering it.
+ */
+#define NVM_EV_SET_INTERRUPT (1u << 3)    /* interrupt.injected (not soft)                     */
+/* The fields of struct kvm_vcpu_events compared, one bit each (NVM_EV_F_<id>), and their names. */
+#define NVM_EV_FIELDS(X)                                                                  \
+	X(EXC_INJECTED, "exception.injected") X(EXC_NR, "exception.nr")                      \
+	X(EXC_HAS_ERROR_CODE, "exception.has_error_code") X(EXC_PENDING, "exception.pending") \
+	X(EXC_ERROR_CODE, "exception.error_code") X(INT_INJECTED, "interrupt.injected")      \
+	X(INT_NR, "interrupt.nr") X(INT_SOFT, "interrupt.soft") X(INT_SHADOW, "interrupt.shadow") \
+	X(NMI_INJECTED, "nmi.injected") X(NMI_PENDING, "nmi.pending") X(NMI_MASKED, "nmi.masked") \
+	X(SMI_SMM, "smi.smm") X(SMI_PENDING, "smi.pending") X(SMI_INSIDE_NMI, "smi.smm_inside_nmi") \
+	X(SMI_LATCHED_INIT, "smi.latched_init") X(FLAGS, "flags")                           \
+	X(TRIPLE_FAULT, "triple_fault.pending") X(HAS_PAYLOAD, "exception_has_payload")     \
+	X(PAYLOAD, "exception_payload")
+enum nvm_ev_field {
+#define NVM_EV_FIELD_ENUM(id, name) NVM_EV_##id,
+	NVM_EV_FIELDS(NVM_EV_FIELD_ENUM)
+#undef NVM_EV_FIELD_ENUM
+	NVM_EV_FIELD_COUNT
+};
+#define NVM_EV_F(id) (1u << NVM_EV_##id)
+
 enum nvm_status { NVM_PASS = 0, NVM_FAIL = 1, NVM_SKIP = 2, NVM_STATUS_MAX };
 
 struct nvm_msg {
