@@ -94,6 +94,6 @@ Test(step_events, protocol_knows_the_action_and_lists_it_for_unknown_ones)
 	cr_assert_eq(a, STEP_MIGRATE_EVENTS);
 	cr_assert_eq(protocol_step(NVM_STAGE_L1_BOOT, "migrate-event", NVM_STAGE_L1_BOOT, false, &a,
 				   why, sizeof(why)), -1);
-	cr_assert(strstr(why, "(migrate, migrate-nested-last, migrate-nested-before-msrs, "
-			 "migrate-events, migrate-events-injected); l1.boot asked for unknown action \"migrate-event\""), "%s", why);
+	cr_assert(strstr(why, "migrate-events, migrate-events-injected") &&
+		  strstr(why, "); l1.boot asked for unknown action \"migrate-event\""), "%s", why);
 }
