@@ -35,6 +35,18 @@ readonly KVM_PATHS=(arch/x86/kvm virt/kvm 'include/linux/kvm_*.h' 'include/uapi/
 	'arch/x86/include/asm/kvm_*.h' 'arch/x86/include/asm/kvm-x86-*.h' 'arch/x86/include/uapi/asm/kvm*.h'
 	include/trace/events/kvm.h)
 
+# Build products that lie among the KVM files of a tree that was built in
+# place (objects, kbuild's .cmd/.d files, generated offsets): never part of
+# the KVM sources, so neither the repository below nor a --source diff takes
+# them (git add -f, which Debian's "ignore everything" .gitignore needs,
+# would). As git exclude pathspecs.
+readonly BUILD_PRODUCTS=('*.o' '*.ko' '*.a' '*.s' '*.mod' '*.mod.c' '*.order' '*.symvers' '.*.cmd' '.*.d'
+	'kvm-asm-offsets.h')
+excludes() {
+	local p
+	for p in "${BUILD_PRODUCTS[@]}"; do printf ':(exclude,glob)**/%s\n' "$p"; done
+}
+
 usage() {
 	cat <<EOF
 usage: scripts/kvm-modules.sh --kernel SPEC [--patch FILE]... [--source DIR] [--out DIR] [--jobs N]
@@ -302,12 +314,15 @@ prepare_tree() {
 init_kvm_git() {
 	[[ ! -d $TREE/.git ]] || git -C "$TREE" reset -q --hard
 	rm -rf "$TREE/.git"
-	(cd "$TREE" && git init -q && git add -f -- "${KVM_PATHS[@]}" &&
+	local ex
+	mapfile -t ex < <(excludes)
+	(cd "$TREE" && git init -q && git add -f -- "${KVM_PATHS[@]}" "${ex[@]}" &&
 		git -c user.name=nestvmm -c user.email=nestvmm@invalid commit -q -m "$SOURCE_PKG $VERSION") ||
 		setup_error "git init of the KVM files failed"
 }
 
-paths_key() { printf '%s\n' "${KVM_PATHS[@]}" | sha256sum | cut -c1-12; }
+# The repository's file list: a change (more paths, other exclusions) makes it anew.
+paths_key() { printf '%s\n' "${KVM_PATHS[@]}" "${BUILD_PRODUCTS[@]}" | sha256sum | cut -c1-12; }
 
 # --- one build ------------------------------------------------------------------
 
@@ -333,7 +348,9 @@ source_diff() {
 	local idx
 	idx=$(mktemp "$BUILD_ROOT/.index.XXXXXX")
 	rm -f "$idx"
-	GIT_INDEX_FILE=$idx git --git-dir="$TREE/.git" --work-tree="$1" add -A -f -- "${KVM_PATHS[@]}" 2>/dev/null ||
+	local ex
+	mapfile -t ex < <(excludes)
+	GIT_INDEX_FILE=$idx git --git-dir="$TREE/.git" --work-tree="$1" add -A -f -- "${KVM_PATHS[@]}" "${ex[@]}" 2>/dev/null ||
 		{ rm -f "$idx"; die "$EXIT_USAGE" "cannot read the KVM files of $1"; }
 	GIT_INDEX_FILE=$idx git --git-dir="$TREE/.git" diff --cached --binary HEAD
 	rm -f "$idx"

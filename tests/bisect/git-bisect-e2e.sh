@@ -119,7 +119,7 @@ check() {
 }
 check "git bisect names the injected commit" "^$bug is the first bad commit"
 check "every step was KVM-only" 'KVM-only step'
-if grep -q 'full build' "$log"; then
+if grep -q '^bisect-kernel: full build:' "$log"; then
 	echo "FAIL: a step fell back to the full build"
 	fails=$((fails + 1))
 fi
