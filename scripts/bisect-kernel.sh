@@ -45,7 +45,7 @@ L0 of an emulated machine, run nestvmm --bisect inside, exit for git bisect run.
   --config-only      write the build directory's .config and stop (exit 0)
   --base REF         a commit (e.g. the good end of the bisection) whose
                      kernel is built once for this configuration and cached
-                     (\$NESTVMM_CACHE/kbase/): a commit whose changes since
+                     (\$NESTVMM_CACHE/kbase/, keyed by REF's source tree): a commit whose changes since
                      REF touch only KVM is tested as that kernel with KVM
                      modules built from this tree; one that touches more gets
                      the full build (and the log says so)
@@ -250,17 +250,20 @@ base_key() {
 }
 
 # ensure_base: build REF's kernel once into BASE_DIR (sources from git
-# archive, so the tree under bisection is never touched). Its failure would
-# hit every KVM-only commit alike: abort rather than skip them all.
+# archive, so the tree under bisection is never touched). The cache is keyed
+# by REF's tree, not the commit: the same sources (a rebased or recreated
+# history) reuse the same base. Its failure would hit every KVM-only commit
+# alike: abort rather than skip them all.
 ensure_base() {
-	local start=$SECONDS lock_fd rc=0
-	BASE_DIR=${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbase/$(basename "$SOURCE")-${BASE_REF:0:12}-$(base_key)
+	local start=$SECONDS lock_fd rc=0 tree
+	tree=$(git -C "$SOURCE" rev-parse "$BASE_REF^{tree}") || abort "git rev-parse $BASE_REF^{tree} failed in $SOURCE"
+	BASE_DIR=${NESTVMM_CACHE:-${XDG_CACHE_HOME:-$HOME/.cache}/nestvmm}/kbase/$(basename "$SOURCE")-tree${tree:0:12}-$(base_key)
 	mkdir -p "$BASE_DIR" || abort "cannot create the base kernel's directory $BASE_DIR"
 	# Concurrent bisections of the same base wait for one build.
 	exec {lock_fd}>"$BASE_DIR.lock"
 	flock "$lock_fd"
 	if [[ -e $BASE_DIR/.complete ]]; then
-		say "base kernel of ${BASE_REF:0:12}: cached in $BASE_DIR"
+		say "base kernel of ${BASE_REF:0:12}: cached in $BASE_DIR (built from $(<"$BASE_DIR/.complete"))"
 		return 0
 	fi
 	say "base kernel of ${BASE_REF:0:12}: not cached; a full build, once for this commit and configuration, into $BASE_DIR"

@@ -253,7 +253,8 @@ self-base)
 	echo x >> "$tree/arch/x86/kvm/svm/nested.c"
 	g commit -qam "kvm only"
 	run 0 "first KVM-only step: builds the base once" "${common[@]}" --arch amd --jobs 3 --base "$base"
-	bases=("$work"/cache/kbase/linux-"${base:0:12}"-*/)
+	btree=$(g rev-parse "$base^{tree}")
+	bases=("$work"/cache/kbase/linux-tree"${btree:0:12}"-*/)
 	bdir=${bases[0]%/}
 	[[ ${#bases[@]} == 1 && -d $bdir ]] || { echo "FAIL:   no single base directory: ${bases[*]}"; fails=$((fails + 1)); }
 	expect "says the base is built once" "base kernel of ${base:0:12}: not cached; a full build" "$work/out"
@@ -279,6 +280,11 @@ self-base)
 	expect_not "not the first base" "O=$bdir/build" "$log"
 	run 0 "another vendor: another base" "${common[@]}" --arch intel --base "$base"
 	expect "a new base build for intel" "not cached; a full build" "$work/out"
+	# The same sources in another commit (a recreated history): the same base.
+	rebase=$(g commit-tree "$base^{tree}" -m "base, recreated")
+	run 0 "another commit with the base's tree: the cached base" "${common[@]}" --arch amd --base "$rebase"
+	expect "says cached, built from the first commit" "base kernel of ${rebase:0:12}: cached in $bdir \\(built from $base\\)" "$work/out"
+	expect_not "no kernel build" '^make' "$log"
 
 	FAKE_KVM_EXIT=1 run 125 "KVM modules do not build against the base: skip" "${common[@]}" --arch amd --base "$base"
 	expect_not "no L0 after a failed module build" '^l0' "$log"
@@ -289,7 +295,7 @@ self-base)
 	FAKE_FAIL=bzImage run 128 "the base does not build: abort" "${common[@]}" --arch amd --base HEAD~1
 	expect "names the base" "base kernel \($(g rev-parse --short=12 HEAD~1)\) did not configure or build" "$work/out"
 	expect_not "no L0" '^l0' "$log"
-	bad=("$work"/cache/kbase/linux-"$(g rev-parse HEAD~1 | cut -c1-12)"-*/)
+	bad=("$work"/cache/kbase/linux-tree"$(g rev-parse "HEAD~1^{tree}" | cut -c1-12)"-*/)
 	[[ ! -e ${bad[0]}.complete ]] || { echo "FAIL:   a failed base is marked complete"; fails=$((fails + 1)); }
 	run 0 "... and is built again next time" "${common[@]}" --arch amd --base HEAD~1
 	expect "rebuilt" "not cached; a full build" "$work/out"
