@@ -124,7 +124,7 @@ if grep -q '^bisect-kernel: full build:' "$log"; then
 	fails=$((fails + 1))
 fi
 if [[ $self_built == 1 ]]; then
-	check "the base kernel was built" 'base kernel built in [0-9]+s'
+	check "the base kernel was built, or found in the cache" 'base kernel (built in [0-9]+s|of [0-9a-f]+: cached in )'
 	if [[ $(grep -c 'not cached; a full build' "$log") -gt 1 ]]; then
 		echo "FAIL: the base kernel was built more than once"
 		fails=$((fails + 1))
