@@ -188,15 +188,30 @@ static bool ss_go_on(struct run_ctx *c, enum run_end how, const char *why)
 	return !how;
 }
 
+/*
+ * The signal handler sets immediate_exit in the vCPU's kvm_run: keep it off
+ * a kvm_run that goes away (a migration), and point it at the current one,
+ * passing on a signal that came meanwhile.
+ */
+static void signal_detach(void)
+{
+	signal_run = NULL;
+}
+
+static void signal_attach(struct run_ctx *c)
+{
+	signal_run = c->vm->run;
+	if (signal_caught)
+		c->vm->run->immediate_exit = 1;
+}
+
 int run_migrate(struct run_ctx *c, enum migrate_order order, struct migrate_info *mi, char *err)
 {
 	int rc;
 
-	signal_run = NULL;      /* the old kvm_run goes away */
+	signal_detach();
 	rc = vm_migrate(c->vm, order, mi, err);
-	signal_run = c->vm->run;
-	if (signal_caught)
-		c->vm->run->immediate_exit = 1;
+	signal_attach(c);
 	return rc;
 }
 
@@ -219,18 +234,18 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 	/* Not now: at L1's next VMRUN (step_singlestep.c). */
 	if (action == STEP_MIGRATE_AFTER_VMRUN)
 		return ss_go_on(c, step_singlestep_arm(c, why, sizeof(why)), why);
-	/* The old kvm_run goes away: the signal handler must not touch it meanwhile. */
-	signal_run = NULL;
-	t0 = now();
+	bool events = action == STEP_MIGRATE_EVENTS || action == STEP_MIGRATE_EVENTS_INJECTED;
 	uint64_t reply[NVM_MSG_VALS] = { 0 };
+
+	t0 = now();
 	/* The migrate actions are the restore orders, in the same sequence (protocol.h). */
-	if (action == STEP_MIGRATE_EVENTS || action == STEP_MIGRATE_EVENTS_INJECTED)
+	if (events) {
+		signal_detach();
 		rc = step_events(c->vm, action == STEP_MIGRATE_EVENTS_INJECTED, reply, &mi, err);
-	else
-		rc = vm_migrate(c->vm, (enum migrate_order)action, &mi, err);
-	signal_run = c->vm->run;
-	if (signal_caught)
-		c->vm->run->immediate_exit = 1;
+		signal_attach(c);
+	} else {
+		rc = run_migrate(c, (enum migrate_order)action, &mi, err);
+	}
 	if (rc) {
 		end(c, RUN_KVM_ERROR, "host step %s (save/restore %u) %s failed: %s",
 		    step_action_name[action], c->steps + 1, in_stage(c), err);
@@ -241,7 +256,7 @@ static bool handle_step(struct run_ctx *c, const struct chan_msg *m)
 		trace_migrate(c, action, &mi, (now() - t0) * 1e3);
 
 	reply[NVM_STEP_SEQ] = c->steps;
-	if (action != STEP_MIGRATE_EVENTS && action != STEP_MIGRATE_EVENTS_INJECTED) {
+	if (!events) {
 		reply[NVM_STEP_FLAGS] = mi.flags, reply[NVM_STEP_SIZE] = mi.size;
 		reply[NVM_STEP_PA] = mi.pa, reply[NVM_STEP_NCR3] = mi.ncr3;
 		reply[NVM_STEP_L1_CR3] = mi.l1_cr3, reply[NVM_STEP_VMXON_PA] = mi.vmxon_pa;
@@ -265,11 +280,7 @@ static bool migrate_after_exit(struct run_ctx *c)
 	double t0 = now();
 	int rc;
 
-	signal_run = NULL;      /* the old kvm_run goes away */
-	rc = vm_migrate(c->vm, MIGRATE_ORDER_QEMU, &mi, err);
-	signal_run = c->vm->run;
-	if (signal_caught)
-		c->vm->run->immediate_exit = 1;
+	rc = run_migrate(c, MIGRATE_ORDER_QEMU, &mi, err);
 	if (rc) {
 		end(c, RUN_KVM_ERROR, "--migrate: save/restore %lu %s failed: %s", c->v->migrations + 1,
 		    in_stage(c), err);
@@ -550,9 +561,7 @@ void run_vcpu(struct run_ctx *c)
 
 	c->open_stage = -1;
 	memset(&c->ss, 0, sizeof(c->ss));
-	signal_run = c->vm->run;
-	if (signal_caught)                      /* a signal before we got here */
-		c->vm->run->immediate_exit = 1;
+	signal_attach(c);                       /* and a signal before we got here */
 	timer_arm(c->timeout_s);
 	for (;;) {
 		c->resumed_at = now();
